@@ -1,0 +1,43 @@
+"""Phone numbers in any Korean (or international) form, normalised to E.164 for matching."""
+
+from __future__ import annotations
+
+import phonenumbers
+
+from opsdesk.core.errors import InvalidInput
+
+
+def normalize_phone(raw: str, *, region: str = "KR") -> str:
+    """Return the E.164 form of ``raw`` ('02-123-4567' -> '+8221234567').
+
+    Raises InvalidInput for text that is not a dialable number, so a typo is told to the
+    agent instead of silently matching nobody.
+    """
+    text = (raw or "").strip()
+    if not text:
+        raise InvalidInput("A phone number is required.", field="number")
+    try:
+        parsed = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidInput(f"Not a phone number: {text!r}.", field="number") from exc
+    if not phonenumbers.is_possible_number(parsed):
+        raise InvalidInput(f"Not a possible phone number: {text!r}.", field="number")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def try_normalize_phone(raw: str, *, region: str = "KR") -> str | None:
+    try:
+        return normalize_phone(raw, region=region)
+    except InvalidInput:
+        return None
+
+
+def format_phone_national(e164: str) -> str:
+    """How a Korean agent writes the number: '02-123-4567', '010-0000-0001'."""
+    try:
+        parsed = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    if parsed.country_code == 82:
+        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

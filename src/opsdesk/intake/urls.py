@@ -1,0 +1,8 @@
+from django.urls import path
+
+from opsdesk.intake import views
+
+app_name = "intake"
+urlpatterns = [
+    path("new/", views.call_new, name="call_new"),
+]

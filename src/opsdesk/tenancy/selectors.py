@@ -1,0 +1,97 @@
+"""Reads for customers and staff, and who may see what. See docs/subsystems/tenancy.md."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import QuerySet
+
+from opsdesk.core.errors import NotFound, PermissionDenied
+from opsdesk.tenancy.models import (
+    Contact,
+    Organisation,
+    StaffProfile,
+    Team,
+)
+
+
+@dataclass(frozen=True)
+class StaffScope:
+    """What a staff member may see: everything, or the tickets of their teams and their own."""
+
+    user_id: int
+    sees_everything: bool
+    team_ids: frozenset[int]
+
+
+def staff_scope(*, user: User | AnonymousUser) -> StaffScope:
+    """The one gate for agent access. Raises PermissionDenied for anyone who is not staff
+    (customer contacts, deactivated staff, anonymous visitors)."""
+    if not user.is_authenticated or not user.is_active:
+        raise PermissionDenied("Sign in as support-centre staff.")
+    try:
+        profile = user.staff_profile  # type: ignore[union-attr]
+    except StaffProfile.DoesNotExist:
+        profile = None
+    if user.is_superuser:
+        return StaffScope(user_id=user.pk, sees_everything=True, team_ids=frozenset())
+    if profile is None or not profile.is_active:
+        raise PermissionDenied("This account has no agent access.")
+    team_ids = frozenset(user.memberships.values_list("team_id", flat=True))  # type: ignore[union-attr]
+    return StaffScope(user_id=user.pk, sees_everything=profile.sees_everything, team_ids=team_ids)
+
+
+def is_staff_member(*, user: User | AnonymousUser) -> bool:
+    try:
+        staff_scope(user=user)
+    except PermissionDenied:
+        return False
+    return True
+
+
+def organisation_list(*, search: str = "") -> QuerySet[Organisation]:
+    qs = Organisation.objects.all().order_by("name", "id")
+    if search:
+        qs = qs.filter(name__icontains=search) | qs.filter(code__icontains=search)
+    return qs
+
+
+def organisation_get(*, code: str) -> Organisation:
+    try:
+        return Organisation.objects.prefetch_related("domains", "phones").get(code=code)
+    except Organisation.DoesNotExist as exc:
+        raise NotFound(f"No organisation {code!r}.") from exc
+
+
+def contact_list(
+    *, organisation: Organisation | None = None, search: str = ""
+) -> QuerySet[Contact]:
+    qs = Contact.objects.select_related("organisation").prefetch_related("emails", "phones")
+    if organisation is not None:
+        qs = qs.filter(organisation=organisation)
+    if search:
+        qs = qs.filter(name__icontains=search)
+    return qs.order_by("name", "id")
+
+
+def contact_get(*, contact_id: int) -> Contact:
+    try:
+        return (
+            Contact.objects.select_related("organisation")
+            .prefetch_related("emails", "phones")
+            .get(pk=contact_id)
+        )
+    except Contact.DoesNotExist as exc:
+        raise NotFound(f"No contact {contact_id}.") from exc
+
+
+def team_list() -> QuerySet[Team]:
+    return Team.objects.prefetch_related("memberships__user__staff_profile").order_by("name")
+
+
+def team_get(*, slug: str) -> Team:
+    try:
+        return Team.objects.get(slug=slug)
+    except Team.DoesNotExist as exc:
+        raise NotFound(f"No team {slug!r}.") from exc

@@ -1,0 +1,152 @@
+"""Writes for customers and staff. See docs/subsystems/tenancy.md."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from django.contrib.auth.models import User
+from django.db import transaction
+
+from opsdesk.core.errors import InvalidInput
+from opsdesk.core.phones import normalize_phone
+from opsdesk.tenancy.enums import Cloud, Language, MemberRole, ServiceLine, StaffRole, SupportHours
+from opsdesk.tenancy.models import (
+    Contact,
+    ContactEmail,
+    ContactPhone,
+    Contract,
+    Organisation,
+    OrganisationDomain,
+    OrganisationPhone,
+    StaffProfile,
+    Team,
+    TeamMembership,
+)
+
+
+def _check_choices(values: Iterable[str], allowed: Sequence[str], field: str) -> list[str]:
+    result = list(dict.fromkeys(values))
+    unknown = [v for v in result if v not in allowed]
+    if unknown:
+        raise InvalidInput(
+            f"Unknown {field}: {', '.join(unknown)}. Allowed: {', '.join(allowed)}.", field=field
+        )
+    return result
+
+
+@transaction.atomic
+def organisation_create(
+    *,
+    code: str,
+    name: str,
+    language: str = Language.KO,
+    domains: Sequence[str] = (),
+    phones: Sequence[str] = (),
+    notes: str = "",
+) -> Organisation:
+    if Organisation.objects.filter(code=code).exists():
+        raise InvalidInput(f"An organisation with code {code!r} exists already.", field="code")
+    _check_choices([language], Language.values, "language")
+    organisation = Organisation.objects.create(code=code, name=name, language=language, notes=notes)
+    for domain in domains:
+        domain = domain.strip().lower()
+        if OrganisationDomain.objects.filter(domain=domain).exists():
+            raise InvalidInput(
+                f"The domain {domain} belongs to another organisation.", field="domains"
+            )
+        OrganisationDomain.objects.create(organisation=organisation, domain=domain)
+    for raw in phones:
+        OrganisationPhone.objects.create(organisation=organisation, number=normalize_phone(raw))
+    return organisation
+
+
+@transaction.atomic
+def contact_create(
+    *,
+    organisation: Organisation | None,
+    name: str,
+    emails: Sequence[str] = (),
+    phones: Sequence[str] = (),
+    title: str = "",
+    language: str = "",
+) -> Contact:
+    if not name.strip():
+        raise InvalidInput("A contact needs a name.", field="name")
+    contact = Contact.objects.create(
+        organisation=organisation, name=name.strip(), title=title, language=language
+    )
+    for index, address in enumerate(emails):
+        address = address.strip().lower()
+        if ContactEmail.objects.filter(address=address).exists():
+            raise InvalidInput(f"The address {address} belongs to another contact.", field="emails")
+        ContactEmail.objects.create(contact=contact, address=address, is_primary=index == 0)
+    for index, raw in enumerate(phones):
+        ContactPhone.objects.create(
+            contact=contact, number=normalize_phone(raw), is_primary=index == 0
+        )
+    return contact
+
+
+def contract_create(
+    *,
+    organisation: Organisation,
+    code: str,
+    name: str,
+    service_lines: Sequence[str],
+    support_hours: str = SupportHours.BUSINESS,
+    clouds: Sequence[str] = (),
+) -> Contract:
+    lines = _check_choices(service_lines, ServiceLine.values, "service_lines")
+    if not lines:
+        raise InvalidInput("A contract covers at least one service line.", field="service_lines")
+    _check_choices([support_hours], SupportHours.values, "support_hours")
+    return Contract.objects.create(
+        organisation=organisation,
+        code=code,
+        name=name,
+        service_lines=lines,
+        support_hours=support_hours,
+        clouds=_check_choices(clouds, Cloud.values, "clouds"),
+    )
+
+
+@transaction.atomic
+def staff_create(
+    *,
+    username: str,
+    display_name: str,
+    password: str | None = None,
+    email: str = "",
+    role: str = StaffRole.STAFF,
+    phone: str = "",
+    language: str = Language.KO,
+) -> User:
+    if User.objects.filter(username=username).exists():
+        raise InvalidInput(f"The username {username!r} is taken.", field="username")
+    _check_choices([role], StaffRole.values, "role")
+    user = User.objects.create_user(
+        username=username, email=email, password=password, is_staff=role == StaffRole.ADMIN
+    )
+    if role == StaffRole.ADMIN:
+        user.is_superuser = True
+        user.save(update_fields=["is_superuser"])
+    StaffProfile.objects.create(
+        user=user,
+        display_name=display_name,
+        role=role,
+        phone=normalize_phone(phone) if phone else "",
+        language=language,
+    )
+    return user
+
+
+def team_member_add(*, team: Team, user: User, role: str = MemberRole.AGENT) -> TeamMembership:
+    _check_choices([role], MemberRole.values, "role")
+    membership, _created = TeamMembership.objects.update_or_create(
+        team=team, user=user, defaults={"role": role}
+    )
+    return membership
+
+
+def staff_availability_set(*, user: User, is_available: bool) -> None:
+    StaffProfile.objects.filter(user=user).update(is_available=is_available)

@@ -1,0 +1,136 @@
+"""Reads of tickets. ``access_ticket`` is the one place that decides who may see a ticket.
+
+See docs/subsystems/tickets.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import Q, QuerySet
+
+from opsdesk.core.errors import InvalidInput, NotFound
+from opsdesk.core.pagination import Page, paginate_newest_first
+from opsdesk.tenancy.selectors import StaffScope, staff_scope
+from opsdesk.tickets.enums import OPEN_STATUSES, Status
+from opsdesk.tickets.models import Ticket, TimelineEvent
+
+QUEUES = ("mine", "team", "unassigned", "open", "all")
+
+
+@dataclass(frozen=True)
+class TicketFilters:
+    status: str = ""
+    kind: str = ""
+    priority: str = ""
+    channel: str = ""
+    organisation_id: int | None = None
+    contact_id: int | None = None
+    team_id: int | None = None
+    assignee_id: int | None = None
+    search: str = ""
+
+
+def _list_qs() -> QuerySet[Ticket]:
+    return Ticket.objects.select_related(
+        "organisation",
+        "contact",
+        "team",
+        "technical_team",
+        "assignee__staff_profile",
+    )
+
+
+def ticket_visible(*, scope: StaffScope) -> QuerySet[Ticket]:
+    """Tickets a staff member may read: all, or their teams' and their own."""
+    qs = _list_qs()
+    if scope.sees_everything:
+        return qs
+    return qs.filter(
+        Q(team_id__in=scope.team_ids)
+        | Q(technical_team_id__in=scope.team_ids)
+        | Q(assignee_id=scope.user_id)
+    )
+
+
+def access_ticket(*, actor: User | AnonymousUser, reference: str) -> Ticket:
+    """The ticket, or NotFound: also for tickets the actor may not see, so references of
+    other teams' tickets cannot be probed."""
+    scope = staff_scope(user=actor)
+    ticket = ticket_visible(scope=scope).filter(reference=reference.upper()).first()
+    if ticket is None:
+        raise NotFound(f"No ticket {reference}.")
+    return ticket
+
+
+def ticket_queue(
+    *,
+    actor: User | AnonymousUser,
+    queue: str = "open",
+    filters: TicketFilters | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page[Ticket]:
+    """One queue page, newest first, as one indexed query with keyset pagination."""
+    if queue not in QUEUES:
+        raise InvalidInput(f"Unknown queue {queue!r}. Queues: {', '.join(QUEUES)}.", field="queue")
+    scope = staff_scope(user=actor)
+    qs = ticket_visible(scope=scope)
+    if queue == "mine":
+        qs = qs.filter(assignee_id=scope.user_id, status__in=OPEN_STATUSES)
+    elif queue == "team":
+        qs = qs.filter(
+            Q(team_id__in=scope.team_ids) | Q(technical_team_id__in=scope.team_ids),
+            status__in=OPEN_STATUSES,
+        )
+    elif queue == "unassigned":
+        qs = qs.filter(assignee__isnull=True, status__in=OPEN_STATUSES)
+    elif queue == "open":
+        qs = qs.filter(status__in=OPEN_STATUSES)
+    qs = _apply_filters(qs, filters or TicketFilters())
+    return paginate_newest_first(qs, cursor=cursor, limit=limit)
+
+
+def _apply_filters(qs: QuerySet[Ticket], f: TicketFilters) -> QuerySet[Ticket]:
+    if f.status:
+        if f.status not in Status.values:
+            raise InvalidInput(f"Unknown status {f.status!r}.", field="status")
+        qs = qs.filter(status=f.status)
+    if f.kind:
+        qs = qs.filter(kind=f.kind)
+    if f.priority:
+        qs = qs.filter(priority=f.priority)
+    if f.channel:
+        qs = qs.filter(channel=f.channel)
+    if f.organisation_id is not None:
+        qs = qs.filter(organisation_id=f.organisation_id)
+    if f.contact_id is not None:
+        qs = qs.filter(contact_id=f.contact_id)
+    if f.team_id is not None:
+        qs = qs.filter(team_id=f.team_id)
+    if f.assignee_id is not None:
+        qs = qs.filter(assignee_id=f.assignee_id)
+    if f.search:
+        term = f.search.strip()
+        qs = qs.filter(Q(reference__iexact=term) | Q(subject__icontains=term))
+    return qs
+
+
+def ticket_timeline(*, ticket: Ticket) -> list[TimelineEvent]:
+    return list(
+        TimelineEvent.objects.filter(ticket=ticket)
+        .select_related("actor__staff_profile")
+        .order_by("created_at", "id")
+    )
+
+
+def ticket_open_for_organisation(
+    *, actor: User | AnonymousUser, organisation_id: int
+) -> list[Ticket]:
+    scope = staff_scope(user=actor)
+    return list(
+        ticket_visible(scope=scope)
+        .filter(organisation_id=organisation_id, status__in=OPEN_STATUSES)
+        .order_by("-created_at", "-id")[:20]
+    )

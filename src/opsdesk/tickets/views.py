@@ -1,0 +1,1 @@
+"""Views (agent UI)."""
