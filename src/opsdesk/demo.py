@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import User
@@ -41,7 +41,12 @@ DEMO_PASSWORD = "opsdesk-demo"  # noqa: S105 - printed on purpose: it is demo da
 STAFF = [
     ("admin", "관리자", StaffRole.ADMIN, []),
     ("head", "센터장 한도윤", StaffRole.CENTRE_HEAD, []),
-    ("ops.lead", "운영팀장 서지호", StaffRole.STAFF, [("service-operations", MemberRole.TEAM_LEAD)]),
+    (
+        "ops.lead",
+        "운영팀장 서지호",
+        StaffRole.STAFF,
+        [("service-operations", MemberRole.TEAM_LEAD)],
+    ),
     ("agent1", "상담원 김하늘", StaffRole.STAFF, [("service-operations", MemberRole.AGENT)]),
     ("agent2", "상담원 이바다", StaffRole.STAFF, [("service-operations", MemberRole.AGENT)]),
     ("agent3", "상담원 박구름", StaffRole.STAFF, [("service-operations", MemberRole.AGENT)]),
@@ -54,21 +59,66 @@ STAFF = [
 
 # (code, name, domain, office number, language, [(contract code suffix, lines, hours, clouds)])
 CUSTOMERS = [
-    ("hanbit-logistics", "한빛물류", "hanbit-logistics.example", "02-0000-0101", "ko",
-     [("msp", ["managed_service", "iaas"], "24x7", ["aws"])]),
-    ("saebyeol-bank", "새별은행", "saebyeol-bank.example", "02-0000-0102", "ko",
-     [("mig", ["migration"], "business", ["naver"]), ("sec", ["consulting"], "business", [])]),
-    ("pureun-health", "푸른헬스케어", "pureun-health.example", "02-0000-0103", "ko",
-     [("iaas", ["iaas", "xaas"], "24x7", ["nhn", "on_premises"])]),
-    ("daon-retail", "다온리테일", "daon-retail.example", "02-0000-0104", "ko",
-     [("consult", ["consulting", "business_support"], "business", ["gcp"])]),
-    ("northwind-kr", "Northwind Korea", "northwind.example", "02-0000-0105", "en",
-     [("msp", ["managed_service"], "24x7", ["azure", "aws"])]),
-    ("gaon-games", "가온게임즈", "gaon-games.example", "02-0000-0106", "ko",
-     [("xaas", ["xaas", "migration"], "24x7", ["kt", "aws"])]),
+    (
+        "hanbit-logistics",
+        "한빛물류",
+        "hanbit-logistics.example",
+        "02-0000-0101",
+        "ko",
+        [("msp", ["managed_service", "iaas"], "24x7", ["aws"])],
+    ),
+    (
+        "saebyeol-bank",
+        "새별은행",
+        "saebyeol-bank.example",
+        "02-0000-0102",
+        "ko",
+        [("mig", ["migration"], "business", ["naver"]), ("sec", ["consulting"], "business", [])],
+    ),
+    (
+        "pureun-health",
+        "푸른헬스케어",
+        "pureun-health.example",
+        "02-0000-0103",
+        "ko",
+        [("iaas", ["iaas", "xaas"], "24x7", ["nhn", "on_premises"])],
+    ),
+    (
+        "daon-retail",
+        "다온리테일",
+        "daon-retail.example",
+        "02-0000-0104",
+        "ko",
+        [("consult", ["consulting", "business_support"], "business", ["gcp"])],
+    ),
+    (
+        "northwind-kr",
+        "Northwind Korea",
+        "northwind.example",
+        "02-0000-0105",
+        "en",
+        [("msp", ["managed_service"], "24x7", ["azure", "aws"])],
+    ),
+    (
+        "gaon-games",
+        "가온게임즈",
+        "gaon-games.example",
+        "02-0000-0106",
+        "ko",
+        [("xaas", ["xaas", "migration"], "24x7", ["kt", "aws"])],
+    ),
 ]
 
-CONTACT_NAMES = ["김민준", "이서연", "박도현", "최지우", "정하은", "Alex Morgan", "강유진", "조은호"]
+CONTACT_NAMES = [
+    "김민준",
+    "이서연",
+    "박도현",
+    "최지우",
+    "정하은",
+    "Alex Morgan",
+    "강유진",
+    "조은호",
+]
 
 SUBJECTS = {
     TicketKind.CSR: [
@@ -110,7 +160,7 @@ def demo_load(*, tickets: int = 200, seed: int = 7) -> DemoSummary:
     rng = random.Random(seed)  # noqa: S311 - demo data, not security
     users = _load_staff()
     contacts, contracts = _load_customers()
-    agents = [u for u in users.values() if u.memberships.exists()]  # type: ignore[attr-defined]
+    agents = [u for u in users.values() if u.memberships.exists()]
     start = now() - timedelta(days=90)
     made = 0
     for index in range(tickets):
@@ -184,13 +234,14 @@ def _load_customers() -> tuple[list[Contact], dict[int, list[Contract]]]:
 def _demo_ticket(
     rng: random.Random,
     *,
-    at: object,
+    at: datetime,
     contacts: list[Contact],
     contracts: dict[int, list[Contract]],
     agents: list[User],
 ) -> Ticket:
     contact = rng.choice(contacts)
-    assert contact.organisation is not None
+    if contact.organisation is None:  # every demo contact has one; keeps mypy honest
+        raise RuntimeError("demo contact without organisation")
     contract = rng.choice(contracts[contact.organisation.pk])
     kind = rng.choice([TicketKind.CSR, TicketKind.CSR, TicketKind.INCIDENT])
     channel = rng.choice([Channel.PHONE, Channel.EMAIL, Channel.EMAIL, Channel.MONITORING])
@@ -199,7 +250,7 @@ def _demo_ticket(
     severity = rng.choice(list(Severity.values)) if kind == TicketKind.INCIDENT else ""
     priority = Priority.URGENT if severity == Severity.URGENT else rng.choice(list(Priority.values))
     agent = rng.choice(agents)
-    with frozen_at(at):  # type: ignore[arg-type]
+    with frozen_at(at):
         ticket = ticket_create(
             actor=None if channel == Channel.MONITORING else agent,
             actor_label="Prometheus" if channel == Channel.MONITORING else "",
@@ -231,7 +282,7 @@ def _demo_history(
         with frozen_at(step):
             call_log(
                 agent=agent,
-                number=str(contact.phones.first()),  # type: ignore[attr-defined]
+                number=str(contact.phones.first()),
                 notes="고객 통화: 증상 및 영향 범위 확인",
                 duration_seconds=rng.randint(60, 900),
                 ticket=ticket,

@@ -5,6 +5,8 @@ See docs/subsystems/tenancy.md.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -149,7 +151,7 @@ class Team(TimeStampedModel):
     kind = models.CharField(_("kind"), max_length=12, choices=TeamKind.choices)
     description = models.TextField(_("description"), blank=True)
     email = models.EmailField(_("team email"), blank=True)
-    members = models.ManyToManyField(
+    members: models.ManyToManyField[Any, Any] = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="TeamMembership", related_name="teams"
     )
 

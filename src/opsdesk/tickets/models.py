@@ -33,6 +33,9 @@ class ReferenceSequence(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["prefix", "year"], name="uniq_ref_seq")]
 
+    def __str__(self) -> str:
+        return f"{self.prefix}-{self.year}: {self.last_value}"
+
 
 class Ticket(models.Model):
     reference = models.CharField(_("reference"), max_length=24, unique=True)
