@@ -61,7 +61,7 @@ class SeedResult:
 
 
 def _next_id(model: type[Model]) -> int:
-    return int(model.objects.aggregate(m=Max("id"))["m"] or 0) + 1
+    return int(model._default_manager.aggregate(m=Max("id"))["m"] or 0) + 1
 
 
 def _insert(model: type[Model], columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
@@ -71,7 +71,7 @@ def _insert(model: type[Model], columns: Sequence[str], rows: list[tuple[Any, ..
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cols = ", ".join(columns)
-            with cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+            with cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
         else:
