@@ -112,3 +112,17 @@ def test_unknown_caller_cannot_open_a_ticket_without_a_customer():
         call_log(agent=agent, number="010-0000-0047", notes="x", new_ticket_subject="help")
     assert err.value.field == "organisation"
     assert PhoneCall.objects.count() == 0
+
+
+def test_unknown_caller_placed_by_hand_with_an_organisation():
+    agent = make_staff(team=team("service-operations"))
+    org = make_org()
+    _, ticket = call_log(
+        agent=agent,
+        number="010-0000-0048",
+        notes="new customer contact",
+        new_ticket_subject="access request",
+        organisation=org,
+    )
+    assert ticket.organisation == org and ticket.contact is None
+    assert ticket.team is not None

@@ -127,3 +127,11 @@ def test_assignee_must_be_staff():
     outsider = User.objects.create_user(username="customer", password="x")
     with pytest.raises(InvalidInput):
         make_ticket(assignee=outsider)
+
+
+def test_unrouted_ticket_goes_to_first_line_triage_not_nowhere():
+    ops = team("service-operations")
+    agent = make_staff(team=ops)
+    ticket = make_ticket(actor=agent)  # no contract, no service line
+    assert ticket.team == ops
+    assert ticket.assignee == agent

@@ -126,6 +126,7 @@ TIME_ZONE = env.get_str("TIME_ZONE", "Asia/Seoul")
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from django.db.models import Model, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from opsdesk.core.errors import InvalidInput
 
@@ -37,14 +38,14 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         return moment, int(pk)
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         raise InvalidInput(
-            "The cursor is not valid; start from the first page.", field="cursor"
+            _("The cursor is not valid; start from the first page."), field="cursor"
         ) from exc
 
 
 def paginate_newest_first(qs: QuerySet[M], *, cursor: str | None, limit: int) -> Page[M]:
     """Newest first by (created_at, id). ``qs`` must not be sliced or ordered yet."""
     if limit < 1 or limit > 200:
-        raise InvalidInput("limit must be between 1 and 200.", field="limit")
+        raise InvalidInput(_("limit must be between 1 and 200."), field="limit")
     if cursor:
         moment, pk = decode_cursor(cursor)
         qs = qs.filter(Q(created_at__lt=moment) | Q(created_at=moment, id__lt=pk))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import phonenumbers
+from django.utils.translation import gettext as _
 
 from opsdesk.core.errors import InvalidInput
 
@@ -15,13 +16,17 @@ def normalize_phone(raw: str, *, region: str = "KR") -> str:
     """
     text = (raw or "").strip()
     if not text:
-        raise InvalidInput("A phone number is required.", field="number")
+        raise InvalidInput(_("A phone number is required."), field="number")
     try:
         parsed = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
-        raise InvalidInput(f"Not a phone number: {text!r}.", field="number") from exc
+        raise InvalidInput(
+            _("Not a phone number: %(text)r.") % {"text": text}, field="number"
+        ) from exc
     if not phonenumbers.is_possible_number(parsed):
-        raise InvalidInput(f"Not a possible phone number: {text!r}.", field="number")
+        raise InvalidInput(
+            _("Not a possible phone number: %(text)r.") % {"text": text}, field="number"
+        )
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 

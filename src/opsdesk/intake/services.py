@@ -16,7 +16,7 @@ from opsdesk.core.phones import format_phone_national, try_normalize_phone
 from opsdesk.intake.models import CallDirection, CallSource, PhoneCall
 from opsdesk.intake.selectors import CallerMatch, caller_match
 from opsdesk.notify.services import notice_broadcast
-from opsdesk.tenancy.models import Contact, Contract
+from opsdesk.tenancy.models import Contact, Contract, Organisation
 from opsdesk.tickets.enums import Channel, TicketKind
 from opsdesk.tickets.models import Ticket
 from opsdesk.tickets.services import ticket_call_record, ticket_create
@@ -62,7 +62,9 @@ def call_log(
     ticket: Ticket | None = None,
     new_ticket_subject: str = "",
     contact: Contact | None = None,
+    organisation: Organisation | None = None,
     contract: Contract | None = None,
+    service_line: str = "",
     kind: str = TicketKind.CSR,
     priority: str = "normal",
     severity: str = "",
@@ -70,23 +72,28 @@ def call_log(
 ) -> tuple[PhoneCall, Ticket]:
     """Record a call and attach it to ``ticket`` or to a new ticket opened from it.
 
+    The customer is the contact's organisation, else ``organisation`` (an unknown caller the
+    agent placed by hand), else the organisation whose office line called.
+
     With ``call_id`` the call row that telephony created is completed instead of a second
     row being made.
     """
     if duration_seconds is not None and duration_seconds < 0:
-        raise InvalidInput("The duration cannot be negative.", field="duration_seconds")
+        raise InvalidInput(_("The duration cannot be negative."), field="duration_seconds")
     e164 = try_normalize_phone(number) or ""
     match = caller_match(number=number) if e164 else CallerMatch(number="")
     contact = contact or match.contact
-    organisation = contact.organisation if contact and contact.organisation else match.organisation
+    if contact is not None and contact.organisation is not None:
+        organisation = contact.organisation
+    organisation = organisation or match.organisation
     if ticket is None:
         if not new_ticket_subject.strip():
             raise InvalidInput(
-                "Give the new ticket a subject, or choose an open ticket.", field="subject"
+                _("Give the new ticket a subject, or choose an open ticket."), field="subject"
             )
         if organisation is None:
             raise InvalidInput(
-                "The caller is not recognised: choose the customer before opening a ticket.",
+                _("The caller is not recognised: choose the customer before opening a ticket."),
                 field="organisation",
             )
         ticket = ticket_create(
@@ -94,6 +101,7 @@ def call_log(
             organisation=organisation,
             contact=contact,
             contract=contract,
+            service_line=service_line,
             kind=kind,
             channel=Channel.PHONE,
             subject=new_ticket_subject,

@@ -1,2 +1,8 @@
+from django.urls import path
+
+from opsdesk.notify import views
+
 app_name = "notify"
-urlpatterns: list = []
+urlpatterns = [
+    path("poll", views.notice_poll, name="poll"),
+]

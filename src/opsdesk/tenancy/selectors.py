@@ -6,10 +6,12 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from opsdesk.core.errors import NotFound, PermissionDenied
 from opsdesk.tenancy.models import (
     Contact,
+    Contract,
     Organisation,
     StaffProfile,
     Team,
@@ -29,16 +31,16 @@ def staff_scope(*, user: User | AnonymousUser) -> StaffScope:
     """The one gate for agent access. Raises PermissionDenied for anyone who is not staff
     (customer contacts, deactivated staff, anonymous visitors)."""
     if not user.is_authenticated or not user.is_active:
-        raise PermissionDenied("Sign in as support-centre staff.")
+        raise PermissionDenied(_("Sign in as support-centre staff."))
     try:
-        profile = user.staff_profile  # type: ignore[union-attr]
+        profile = user.staff_profile
     except StaffProfile.DoesNotExist:
         profile = None
     if user.is_superuser:
         return StaffScope(user_id=user.pk, sees_everything=True, team_ids=frozenset())
     if profile is None or not profile.is_active:
-        raise PermissionDenied("This account has no agent access.")
-    team_ids = frozenset(user.memberships.values_list("team_id", flat=True))  # type: ignore[union-attr]
+        raise PermissionDenied(_("This account has no agent access."))
+    team_ids = frozenset(user.memberships.values_list("team_id", flat=True))
     return StaffScope(user_id=user.pk, sees_everything=profile.sees_everything, team_ids=team_ids)
 
 
@@ -61,7 +63,7 @@ def organisation_get(*, code: str) -> Organisation:
     try:
         return Organisation.objects.prefetch_related("domains", "phones").get(code=code)
     except Organisation.DoesNotExist as exc:
-        raise NotFound(f"No organisation {code!r}.") from exc
+        raise NotFound(_("No organisation %(code)r.") % {"code": code}) from exc
 
 
 def contact_list(
@@ -83,7 +85,7 @@ def contact_get(*, contact_id: int) -> Contact:
             .get(pk=contact_id)
         )
     except Contact.DoesNotExist as exc:
-        raise NotFound(f"No contact {contact_id}.") from exc
+        raise NotFound(_("No contact %(id)s.") % {"id": contact_id}) from exc
 
 
 def team_list() -> QuerySet[Team]:
@@ -94,4 +96,24 @@ def team_get(*, slug: str) -> Team:
     try:
         return Team.objects.get(slug=slug)
     except Team.DoesNotExist as exc:
-        raise NotFound(f"No team {slug!r}.") from exc
+        raise NotFound(_("No team %(slug)r.") % {"slug": slug}) from exc
+
+
+def contract_list(*, organisation: Organisation) -> QuerySet[Contract]:
+    return Contract.objects.filter(organisation=organisation).order_by("-is_active", "name", "id")
+
+
+def staff_list() -> QuerySet[User]:
+    """Active support-centre staff, for assignment pickers."""
+    return (
+        User.objects.filter(is_active=True, staff_profile__is_active=True)
+        .select_related("staff_profile")
+        .order_by("staff_profile__display_name", "id")
+    )
+
+
+def contract_get(*, contract_id: int) -> Contract:
+    try:
+        return Contract.objects.select_related("organisation").get(pk=contract_id)
+    except Contract.DoesNotExist as exc:
+        raise NotFound(_("No contract %(id)s.") % {"id": contract_id}) from exc

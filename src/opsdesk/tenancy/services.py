@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from opsdesk.core.errors import InvalidInput
 from opsdesk.core.phones import normalize_phone
@@ -29,7 +30,9 @@ def _check_choices(values: Iterable[str], allowed: Sequence[str], field: str) ->
     unknown = [v for v in result if v not in allowed]
     if unknown:
         raise InvalidInput(
-            f"Unknown {field}: {', '.join(unknown)}. Allowed: {', '.join(allowed)}.", field=field
+            _("Unknown %(field)s: %(values)s. Allowed: %(allowed)s.")
+            % {"field": field, "values": ", ".join(unknown), "allowed": ", ".join(allowed)},
+            field=field,
         )
     return result
 
@@ -45,14 +48,17 @@ def organisation_create(
     notes: str = "",
 ) -> Organisation:
     if Organisation.objects.filter(code=code).exists():
-        raise InvalidInput(f"An organisation with code {code!r} exists already.", field="code")
+        raise InvalidInput(
+            _("An organisation with code %(code)r exists already.") % {"code": code}, field="code"
+        )
     _check_choices([language], Language.values, "language")
     organisation = Organisation.objects.create(code=code, name=name, language=language, notes=notes)
     for domain in domains:
         domain = domain.strip().lower()
         if OrganisationDomain.objects.filter(domain=domain).exists():
             raise InvalidInput(
-                f"The domain {domain} belongs to another organisation.", field="domains"
+                _("The domain %(domain)s belongs to another organisation.") % {"domain": domain},
+                field="domains",
             )
         OrganisationDomain.objects.create(organisation=organisation, domain=domain)
     for raw in phones:
@@ -71,14 +77,17 @@ def contact_create(
     language: str = "",
 ) -> Contact:
     if not name.strip():
-        raise InvalidInput("A contact needs a name.", field="name")
+        raise InvalidInput(_("A contact needs a name."), field="name")
     contact = Contact.objects.create(
         organisation=organisation, name=name.strip(), title=title, language=language
     )
     for index, address in enumerate(emails):
         address = address.strip().lower()
         if ContactEmail.objects.filter(address=address).exists():
-            raise InvalidInput(f"The address {address} belongs to another contact.", field="emails")
+            raise InvalidInput(
+                _("The address %(address)s belongs to another contact.") % {"address": address},
+                field="emails",
+            )
         ContactEmail.objects.create(contact=contact, address=address, is_primary=index == 0)
     for index, raw in enumerate(phones):
         ContactPhone.objects.create(
@@ -98,7 +107,7 @@ def contract_create(
 ) -> Contract:
     lines = _check_choices(service_lines, ServiceLine.values, "service_lines")
     if not lines:
-        raise InvalidInput("A contract covers at least one service line.", field="service_lines")
+        raise InvalidInput(_("A contract covers at least one service line."), field="service_lines")
     _check_choices([support_hours], SupportHours.values, "support_hours")
     return Contract.objects.create(
         organisation=organisation,
@@ -122,7 +131,9 @@ def staff_create(
     language: str = Language.KO,
 ) -> User:
     if User.objects.filter(username=username).exists():
-        raise InvalidInput(f"The username {username!r} is taken.", field="username")
+        raise InvalidInput(
+            _("The username %(username)r is taken.") % {"username": username}, field="username"
+        )
     _check_choices([role], StaffRole.values, "role")
     user = User.objects.create_user(
         username=username, email=email, password=password, is_staff=role == StaffRole.ADMIN

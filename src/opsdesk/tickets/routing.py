@@ -8,7 +8,7 @@ from django.contrib.auth.models import User
 from django.db.models import F
 
 from opsdesk.core.clock import now
-from opsdesk.tenancy.enums import MemberRole
+from opsdesk.tenancy.enums import MemberRole, TeamKind
 from opsdesk.tenancy.models import Contract, RoutingRule, Team, TeamMembership
 
 
@@ -56,10 +56,18 @@ def round_robin_pick(*, team: Team) -> User | None:
     return membership.user
 
 
+def triage_team() -> Team | None:
+    """Where tickets that no rule matches go: the first first-line team (service operations
+    in the seeded set-up), so nothing lands outside every queue."""
+    return Team.objects.filter(kind=TeamKind.FIRST_LINE).order_by("id").first()
+
+
 def route_resolve(*, service_line: str, contract: Contract | None, auto_assign: bool) -> Route:
     rule = routing_rule_find(service_line=service_line, contract=contract) if service_line else None
     if rule is None:
-        return Route(team=None, technical_team=None, assignee=None)
+        team = triage_team()
+        assignee = round_robin_pick(team=team) if team is not None and auto_assign else None
+        return Route(team=team, technical_team=None, assignee=assignee)
     assignee = rule.fixed_assignee
     if assignee is None and auto_assign:
         assignee = round_robin_pick(team=rule.first_line_team)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from opsdesk.core.errors import InvalidInput, NotFound
 from opsdesk.core.pagination import Page, paginate_newest_first
@@ -60,7 +61,7 @@ def access_ticket(*, actor: User | AnonymousUser, reference: str) -> Ticket:
     scope = staff_scope(user=actor)
     ticket = ticket_visible(scope=scope).filter(reference=reference.upper()).first()
     if ticket is None:
-        raise NotFound(f"No ticket {reference}.")
+        raise NotFound(_("No ticket %(reference)s.") % {"reference": reference})
     return ticket
 
 
@@ -74,7 +75,11 @@ def ticket_queue(
 ) -> Page[Ticket]:
     """One queue page, newest first, as one indexed query with keyset pagination."""
     if queue not in QUEUES:
-        raise InvalidInput(f"Unknown queue {queue!r}. Queues: {', '.join(QUEUES)}.", field="queue")
+        raise InvalidInput(
+            _("Unknown queue %(queue)r. Queues: %(queues)s.")
+            % {"queue": queue, "queues": ", ".join(QUEUES)},
+            field="queue",
+        )
     scope = staff_scope(user=actor)
     qs = ticket_visible(scope=scope)
     if queue == "mine":
@@ -95,7 +100,7 @@ def ticket_queue(
 def _apply_filters(qs: QuerySet[Ticket], f: TicketFilters) -> QuerySet[Ticket]:
     if f.status:
         if f.status not in Status.values:
-            raise InvalidInput(f"Unknown status {f.status!r}.", field="status")
+            raise InvalidInput(_("Unknown status %(value)r.") % {"value": f.status}, field="status")
         qs = qs.filter(status=f.status)
     if f.kind:
         qs = qs.filter(kind=f.kind)

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F, Model
+from django.utils.translation import gettext as _
 
 from opsdesk.core.clock import now
 from opsdesk.core.errors import InvalidInput
@@ -115,17 +116,20 @@ def _validate_links(
     service_line: str,
 ) -> None:
     if contact is not None and contact.organisation_id not in (None, organisation.pk):
-        raise InvalidInput("The contact belongs to another organisation.", field="contact")
+        raise InvalidInput(_("The contact belongs to another organisation."), field="contact")
     if contract is not None:
         if contract.organisation_id != organisation.pk:
-            raise InvalidInput("The contract belongs to another organisation.", field="contract")
+            raise InvalidInput(_("The contract belongs to another organisation."), field="contract")
         if service_line and service_line not in contract.service_lines:
             raise InvalidInput(
-                f"The contract {contract.code} does not cover the service line {service_line}.",
+                _("The contract %(contract)s does not cover the service line %(line)s.")
+                % {"contract": contract.code, "line": service_line},
                 field="service_line",
             )
     if service_line and service_line not in ServiceLine.values:
-        raise InvalidInput(f"Unknown service line {service_line!r}.", field="service_line")
+        raise InvalidInput(
+            _("Unknown service line %(value)r.") % {"value": service_line}, field="service_line"
+        )
 
 
 def _validate_choice(value: str, allowed: list[str], field: str, *, blank: bool = False) -> None:
@@ -133,13 +137,15 @@ def _validate_choice(value: str, allowed: list[str], field: str, *, blank: bool 
         return
     if value not in allowed:
         raise InvalidInput(
-            f"Unknown {field} {value!r}. Allowed: {', '.join(allowed)}.", field=field
+            _("Unknown %(field)s %(value)r. Allowed: %(allowed)s.")
+            % {"field": field, "value": value, "allowed": ", ".join(allowed)},
+            field=field,
         )
 
 
 def _check_assignee(assignee: User | None) -> None:
     if assignee is not None and not is_staff_member(user=assignee):
-        raise InvalidInput("Tickets can only be assigned to active staff.", field="assignee")
+        raise InvalidInput(_("Tickets can only be assigned to active staff."), field="assignee")
 
 
 @transaction.atomic
@@ -169,13 +175,13 @@ def ticket_create(
     """
     subject = subject.strip()
     if not subject:
-        raise InvalidInput("A ticket needs a subject.", field="subject")
+        raise InvalidInput(_("A ticket needs a subject."), field="subject")
     _validate_choice(kind, TicketKind.values, "kind")
     _validate_choice(channel, Channel.values, "channel")
     _validate_choice(priority, Priority.values, "priority")
     _validate_choice(severity, Severity.values, "severity", blank=True)
     if contract is None and contact is None and not organisation.is_active:
-        raise InvalidInput("The organisation is not active.", field="organisation")
+        raise InvalidInput(_("The organisation is not active."), field="organisation")
     if contract is not None and not service_line and contract.service_lines:
         service_line = contract.service_lines[0]
     _validate_links(
@@ -252,11 +258,12 @@ def ticket_update(*, ticket: Ticket, actor: User | None, changes: dict[str, Any]
     unknown = set(changes) - set(UPDATABLE_FIELDS)
     if unknown:
         raise InvalidInput(
-            f"Cannot change {', '.join(sorted(unknown))} here.", field=sorted(unknown)[0]
+            _("Cannot change %(fields)s here.") % {"fields": ", ".join(sorted(unknown))},
+            field=sorted(unknown)[0],
         )
     current = _lock(ticket)
     if "subject" in changes and not str(changes["subject"]).strip():
-        raise InvalidInput("A ticket needs a subject.", field="subject")
+        raise InvalidInput(_("A ticket needs a subject."), field="subject")
     if "kind" in changes:
         _validate_choice(changes["kind"], TicketKind.values, "kind")
     if "priority" in changes:
@@ -316,7 +323,8 @@ def ticket_status_change(
         return current
     if status not in STATUS_TRANSITIONS[Status(current.status)]:
         raise InvalidInput(
-            f"A ticket cannot go from {current.get_status_display()} to {Status(status).label}.",
+            _("A ticket cannot go from %(before)s to %(after)s.")
+            % {"before": current.get_status_display(), "after": Status(status).label},
             field="status",
         )
     at = now()
@@ -351,7 +359,7 @@ def ticket_status_change(
 def ticket_note_add(*, ticket: Ticket, actor: User | None, body: str) -> TimelineEvent:
     """An internal note: staff only, never sent to the customer."""
     if not body.strip():
-        raise InvalidInput("A note cannot be empty.", field="body")
+        raise InvalidInput(_("A note cannot be empty."), field="body")
     current = _lock(ticket)
     current.updated_at = now()
     current.save(update_fields=["updated_at"])
@@ -363,7 +371,7 @@ def ticket_reply_add(*, ticket: Ticket, actor: User, body: str) -> TimelineEvent
     """A reply to the customer. The first one stops the first-response clock; a new ticket
     moves to 'in progress'. The email channel delivers it (docs/architecture.md)."""
     if not body.strip():
-        raise InvalidInput("A reply cannot be empty.", field="body")
+        raise InvalidInput(_("A reply cannot be empty."), field="body")
     current = _lock(ticket)
     at = now()
     fields = ["updated_at"]
