@@ -33,10 +33,12 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         padded = cursor + "=" * (-len(cursor) % 4)
         stamp, pk = base64.urlsafe_b64decode(padded.encode()).decode().split("|")
         moment = datetime.fromisoformat(stamp)
-        if moment.tzinfo is None:
-            raise ValueError("naive")
-        return moment, int(pk)
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        key = int(pk)
+        # Out-of-range keys would fail inside the database driver instead of here.
+        if moment.tzinfo is None or not 0 < key < 2**63:
+            raise ValueError("naive time or key out of range")
+        return moment, key
+    except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError) as exc:
         raise InvalidInput(
             _("The cursor is not valid; start from the first page."), field="cursor"
         ) from exc

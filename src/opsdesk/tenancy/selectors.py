@@ -117,3 +117,22 @@ def contract_get(*, contract_id: int) -> Contract:
         return Contract.objects.select_related("organisation").get(pk=contract_id)
     except Contract.DoesNotExist as exc:
         raise NotFound(_("No contract %(id)s.") % {"id": contract_id}) from exc
+
+
+def staff_user_get(*, username: str) -> User:
+    """An active staff member by username (for 'assignee' fields), or NotFound."""
+    user = (
+        User.objects.select_related("staff_profile")
+        .filter(username=username, is_active=True)
+        .first()
+    )
+    if user is None or not is_staff_member(user=user):
+        raise NotFound(_("No staff member %(name)r.") % {"name": username})
+    return user
+
+
+def contract_get_by_code(*, code: str) -> Contract:
+    try:
+        return Contract.objects.select_related("organisation").get(code=code)
+    except Contract.DoesNotExist as exc:
+        raise NotFound(_("No contract %(code)r.") % {"code": code}) from exc

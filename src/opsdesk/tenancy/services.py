@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -37,6 +40,32 @@ def _check_choices(values: Iterable[str], allowed: Sequence[str], field: str) ->
     return result
 
 
+_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+def _check_text(value: str, field: str, max_length: int, *, required: bool = True) -> str:
+    """Trimmed text within the column's length, without NUL (PostgreSQL rejects it)."""
+    text = value.strip()
+    if required and not text:
+        raise InvalidInput(_("%(field)s is required.") % {"field": field}, field=field)
+    if len(text) > max_length or "\x00" in text:
+        raise InvalidInput(
+            _("%(field)s must be at most %(max)d characters of text.")
+            % {"field": field, "max": max_length},
+            field=field,
+        )
+    return text
+
+
+def _check_code(code: str) -> str:
+    code = _check_text(code, "code", 40)
+    if not _CODE.match(code):
+        raise InvalidInput(
+            _("A code uses lower-case letters, digits, '-' and '_' only."), field="code"
+        )
+    return code
+
+
 @transaction.atomic
 def organisation_create(
     *,
@@ -47,6 +76,8 @@ def organisation_create(
     phones: Sequence[str] = (),
     notes: str = "",
 ) -> Organisation:
+    code = _check_code(code)
+    name = _check_text(name, "name", 200)
     if Organisation.objects.filter(code=code).exists():
         raise InvalidInput(
             _("An organisation with code %(code)r exists already.") % {"code": code}, field="code"
@@ -76,13 +107,21 @@ def contact_create(
     title: str = "",
     language: str = "",
 ) -> Contact:
-    if not name.strip():
-        raise InvalidInput(_("A contact needs a name."), field="name")
+    name = _check_text(name, "name", 200)
+    title = _check_text(title, "title", 100, required=False)
+    if language:
+        _check_choices([language], Language.values, "language")
     contact = Contact.objects.create(
         organisation=organisation, name=name.strip(), title=title, language=language
     )
     for index, address in enumerate(emails):
         address = address.strip().lower()
+        try:
+            validate_email(address)
+        except ValidationError as exc:
+            raise InvalidInput(
+                _("Not an email address: %(address)r.") % {"address": address}, field="emails"
+            ) from exc
         if ContactEmail.objects.filter(address=address).exists():
             raise InvalidInput(
                 _("The address %(address)s belongs to another contact.") % {"address": address},
@@ -105,6 +144,8 @@ def contract_create(
     support_hours: str = SupportHours.BUSINESS,
     clouds: Sequence[str] = (),
 ) -> Contract:
+    code = _check_code(code)
+    name = _check_text(name, "name", 200)
     lines = _check_choices(service_lines, ServiceLine.values, "service_lines")
     if not lines:
         raise InvalidInput(_("A contract covers at least one service line."), field="service_lines")

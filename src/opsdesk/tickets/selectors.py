@@ -37,6 +37,7 @@ def _list_qs() -> QuerySet[Ticket]:
     return Ticket.objects.select_related(
         "organisation",
         "contact",
+        "contract",
         "team",
         "technical_team",
         "assignee__staff_profile",

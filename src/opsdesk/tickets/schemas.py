@@ -1,0 +1,173 @@
+"""Input and output shapes of the tickets API. Tickets are identified by their public
+reference; personal data (contact email and phone) is never part of a ticket."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from django.contrib.auth.models import User
+from ninja import Schema
+from pydantic import Field, field_validator
+
+from opsdesk.api.types import Code, Cursor, DbId, Limit, LongText, SearchText, Subject, Username
+from opsdesk.tenancy.enums import ServiceLine
+from opsdesk.tickets.enums import Channel, EventKind, Priority, Severity, Status, TicketKind
+from opsdesk.tickets.models import Ticket, TimelineEvent
+from opsdesk.tickets.selectors import QUEUES
+
+Queue = Literal["mine", "team", "unassigned", "open", "all"]
+assert set(QUEUES) == {"mine", "team", "unassigned", "open", "all"}  # noqa: S101
+
+
+class OrganisationRef(Schema):
+    code: str
+    name: str
+
+
+class ContactRef(Schema):
+    id: int
+    name: str
+
+
+class ContractRef(Schema):
+    code: str
+    name: str
+
+
+class TeamRef(Schema):
+    slug: str
+    name: str
+
+
+class UserRef(Schema):
+    username: str
+    display_name: str
+
+
+def user_ref(user: User | None) -> dict[str, str] | None:
+    if user is None:
+        return None
+    profile = getattr(user, "staff_profile", None)
+    name = profile.display_name if profile is not None else user.get_username()
+    return {"username": user.get_username(), "display_name": name}
+
+
+class TicketOut(Schema):
+    reference: str
+    kind: TicketKind
+    channel: Channel
+    status: Status
+    priority: Priority
+    severity: Severity | Literal[""]
+    subject: str
+    description: str
+    organisation: OrganisationRef
+    contact: ContactRef | None
+    contract: ContractRef | None
+    service_line: ServiceLine | Literal[""]
+    team: TeamRef | None
+    technical_team: TeamRef | None
+    assignee: UserRef | None
+    created_at: datetime
+    updated_at: datetime
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    due_at: datetime | None
+
+    @staticmethod
+    def resolve_assignee(obj: Ticket) -> dict[str, str] | None:
+        return user_ref(obj.assignee)
+
+
+class TicketPageOut(Schema):
+    items: list[TicketOut]
+    next_cursor: str | None
+
+
+class TimelineEventOut(Schema):
+    id: int
+    kind: EventKind
+    created_at: datetime
+    actor: UserRef | None
+    actor_label: str
+    changes: dict[str, Any]
+    body: str
+    is_internal: bool
+
+    @staticmethod
+    def resolve_actor(obj: TimelineEvent) -> dict[str, str] | None:
+        return user_ref(obj.actor)
+
+
+class TicketCreateIn(Schema):
+    subject: Subject
+    organisation: Code = Field(description="Organisation code.")
+    description: LongText = ""
+    kind: TicketKind = TicketKind.CSR
+    channel: Channel = Channel.API
+    priority: Priority = Priority.NORMAL
+    severity: Severity | Literal[""] = ""
+    service_line: ServiceLine | Literal[""] = ""
+    contact: DbId | None = Field(None, description="Contact id.")
+    contract: Code | None = Field(None, description="Contract code.")
+    team: Code | None = Field(None, description="Team slug; overrides routing.")
+    technical_team: Code | None = Field(None, description="Technical team slug.")
+    assignee: Username | None = Field(None, description="Staff username; overrides routing.")
+    auto_assign: bool = True
+
+
+class TicketUpdateIn(Schema):
+    """Only the fields sent are changed. ``status`` and ``assignee`` go through their own
+    workflow services; the rest through ticket_update. Each appears on the timeline."""
+
+    subject: Subject | None = None
+    description: LongText | None = None
+    kind: TicketKind | None = None
+    priority: Priority | None = None
+    severity: Severity | Literal[""] | None = None
+    service_line: ServiceLine | Literal[""] | None = None
+    contact: DbId | None = None
+    contract: Code | None = None
+    team: Code | None = None
+    technical_team: Code | None = None
+    assignee: Username | None = None
+    status: Status | None = None
+    status_comment: LongText | None = None
+
+    @field_validator(
+        "subject",
+        "description",
+        "kind",
+        "priority",
+        "severity",
+        "service_line",
+        "status",
+        "status_comment",
+        mode="before",
+    )
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        # Validators do not run on defaults, so this only sees values the client sent.
+        if value is None:
+            raise ValueError("This field cannot be null.")
+        return value
+
+
+class TicketListQuery(Schema):
+    queue: Queue = "open"
+    status: Status | None = None
+    kind: TicketKind | None = None
+    priority: Priority | None = None
+    channel: Channel | None = None
+    organisation: Code | None = Field(None, description="Organisation code.")
+    team: Code | None = Field(None, description="Team slug.")
+    assignee: Username | None = Field(None, description="Staff username.")
+    q: SearchText | None = Field(None, description="Reference or words of the subject.")
+    limit: Limit = 50
+    cursor: Cursor | None = None
+
+
+class NoteIn(Schema):
+    body: LongText = Field(min_length=1)
