@@ -135,3 +135,14 @@ def test_unrouted_ticket_goes_to_first_line_triage_not_nowhere():
     ticket = make_ticket(actor=agent)  # no contract, no service line
     assert ticket.team == ops
     assert ticket.assignee == agent
+
+
+def test_system_events_record_without_changing_fields():
+    from opsdesk.tickets.services import ticket_system_event_add
+
+    ticket = make_ticket()
+    event = ticket_system_event_add(
+        ticket=ticket, actor_label="Alertmanager", body="alert repeated", data={"count": 2}
+    )
+    assert event.kind == EventKind.SYSTEM and event.data == {"count": 2}
+    assert event.actor is None and event.actor_label == "Alertmanager"

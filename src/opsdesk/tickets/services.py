@@ -412,3 +412,28 @@ def ticket_call_record(
         body=notes,
         data={"number": number, "duration_seconds": duration_seconds, "call_id": call_id},
     )
+
+
+@transaction.atomic
+def ticket_system_event_add(
+    *,
+    ticket: Ticket,
+    actor_label: str,
+    body: str = "",
+    data: dict[str, Any] | None = None,
+    is_internal: bool = True,
+) -> TimelineEvent:
+    """Something a system did or saw on the ticket (an alert repeated, a mail bounced):
+    recorded on the timeline without changing any field."""
+    current = _lock(ticket)
+    current.updated_at = now()
+    current.save(update_fields=["updated_at"])
+    return _event(
+        ticket=current,
+        kind=EventKind.SYSTEM,
+        actor=None,
+        actor_label=actor_label,
+        body=body,
+        is_internal=is_internal,
+        data=data,
+    )
