@@ -169,3 +169,41 @@ class TimelineEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise TypeError("Timeline events are append-only; they cannot be deleted.")
+
+
+def _attachment_path(instance: Attachment, filename: str) -> str:
+    # The stored name is the content hash: no user-controlled path reaches the disk, and the
+    # original name is kept in ``filename`` for display and download.
+    return f"attachments/{instance.sha256[:2]}/{instance.sha256}"
+
+
+class Attachment(models.Model):
+    """A file on a ticket (a customer's log file, an image, a vendor's report).
+
+    Downloaded only through the ticket's access check (tickets/views.py), never by a public
+    media URL.
+    """
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="attachments")
+    event = models.ForeignKey(
+        TimelineEvent,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="attachments",
+    )
+    file = models.FileField(upload_to=_attachment_path, max_length=200)
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=150)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64, db_index=True)
+    content_id = models.CharField(max_length=255, blank=True)
+    is_inline = models.BooleanField(default=False)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="att_ticket_time")]
+
+    def __str__(self) -> str:
+        return self.filename

@@ -15,7 +15,7 @@ from opsdesk.core.errors import InvalidInput, NotFound
 from opsdesk.core.pagination import Page, paginate_newest_first
 from opsdesk.tenancy.selectors import StaffScope, staff_scope
 from opsdesk.tickets.enums import OPEN_STATUSES, Status
-from opsdesk.tickets.models import Ticket, TimelineEvent
+from opsdesk.tickets.models import Attachment, Ticket, TimelineEvent
 
 QUEUES = ("mine", "team", "unassigned", "open", "all")
 
@@ -127,6 +127,7 @@ def ticket_timeline(*, ticket: Ticket) -> list[TimelineEvent]:
     return list(
         TimelineEvent.objects.filter(ticket=ticket)
         .select_related("actor__staff_profile")
+        .prefetch_related("attachments")
         .order_by("created_at", "id")
     )
 
@@ -140,3 +141,14 @@ def ticket_open_for_organisation(
         .filter(organisation_id=organisation_id, status__in=OPEN_STATUSES)
         .order_by("-created_at", "-id")[:20]
     )
+
+
+def attachment_get(
+    *, actor: User | AnonymousUser, reference: str, attachment_id: int
+) -> Attachment:
+    """An attachment of a ticket the actor may see; NotFound otherwise (same rule as tickets)."""
+    ticket = access_ticket(actor=actor, reference=reference)
+    attachment = Attachment.objects.filter(pk=attachment_id, ticket=ticket).first()
+    if attachment is None:
+        raise NotFound(_("No such attachment."))
+    return attachment

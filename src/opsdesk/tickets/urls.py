@@ -13,4 +13,9 @@ urlpatterns = [
     path("tickets/<str:reference>/assign/", views.ticket_assign_view, name="assign"),
     path("tickets/<str:reference>/status/", views.ticket_status, name="status"),
     path("tickets/<str:reference>/fields/", views.ticket_fields, name="fields"),
+    path(
+        "tickets/<str:reference>/attachments/<int:attachment_id>/<str:filename>",
+        views.attachment_download,
+        name="attachment",
+    ),
 ]

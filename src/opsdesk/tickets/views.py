@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.models import User
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -30,6 +30,7 @@ from opsdesk.tickets.selectors import (
     QUEUES,
     TicketFilters,
     access_ticket,
+    attachment_get,
     ticket_queue,
     ticket_timeline,
 )
@@ -250,3 +251,26 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
         initial = {k: v for k, v in request.GET.items() if k in TicketCreateForm.base_fields}
         form = TicketCreateForm(initial=initial, organisation=organisation)
     return render(request, "tickets/new.html", {"nav": "new", "form": form})
+
+
+@staff_required
+def attachment_download(
+    request: HttpRequest, reference: str, attachment_id: int, filename: str = ""
+) -> FileResponse:
+    """Files are served only after the ticket's access check; always as a download with
+    nosniff, so an uploaded HTML or SVG file cannot run in the agent's session."""
+    try:
+        attachment = attachment_get(
+            actor=request.user, reference=reference, attachment_id=attachment_id
+        )
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.filename,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox"
+    return response
