@@ -32,6 +32,7 @@ SECRET_KEY = _secret_key()
 DEBUG = env.get_bool("DEBUG", False)
 ALLOWED_HOSTS = env.get_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.get_list("CSRF_TRUSTED_ORIGINS", [])
+OPSDESK_BASE_URL = env.get_str("BASE_URL", "http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "opsdesk.notify",
     "opsdesk.jobs",
     "opsdesk.api",
+    "opsdesk.alerts",
 ]
 
 MIDDLEWARE = [
@@ -161,7 +163,28 @@ OPSDESK = {
     "SITE_NAME": env.get_str("SITE_NAME", "OpsDesk"),
     "DEFAULT_REGION": env.get_str("PHONE_REGION", "KR"),
     "WORKER_HEARTBEAT_STALE_SECONDS": env.get_int("WORKER_HEARTBEAT_STALE_SECONDS", 120),
+    # Email channel (docs/subsystems/email.md).
+    "EMAIL_MESSAGE_ID_DOMAIN": env.get_str("EMAIL_MESSAGE_ID_DOMAIN", ""),
+    "EMAIL_OWN_ADDRESSES": env.get_list("EMAIL_OWN_ADDRESSES", []),
+    "EMAIL_MAX_ATTACHMENT_BYTES": env.get_int("EMAIL_MAX_ATTACHMENT_BYTES", 20 * 1024 * 1024),
+    "EMAIL_REOPEN_DAYS": env.get_int("EMAIL_REOPEN_DAYS", 7),
+    "EMAIL_UNKNOWN_SENDER": env.get_str("EMAIL_UNKNOWN_SENDER", "create"),  # or "quarantine"
+    "EMAIL_UNKNOWN_ORGANISATION": env.get_str("EMAIL_UNKNOWN_ORGANISATION", "unknown-senders"),
+    "EMAIL_RATE_LIMIT_PER_HOUR": env.get_int("EMAIL_RATE_LIMIT_PER_HOUR", 20),
+    "EMAIL_SEND_MAX_ATTEMPTS": env.get_int("EMAIL_SEND_MAX_ATTEMPTS", 5),
+    # Policy for tickets whose contract names none (seeded by sla/0002).
+    "DEFAULT_SLA_POLICY": env.get_str("DEFAULT_SLA_POLICY", "Standard"),
 }
+
+# Outgoing mail (the email channel's acknowledgments and agents' replies).
+EMAIL_HOST = env.get_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env.get_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env.get_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env.get_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env.get_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env.get_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env.get_int("EMAIL_TIMEOUT", 30)
+DEFAULT_FROM_EMAIL = env.get_str("DEFAULT_FROM_EMAIL", OPSDESK["SUPPORT_EMAIL"])
 
 LOGGING = {
     "version": 1,

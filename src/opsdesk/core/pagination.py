@@ -58,3 +58,23 @@ def paginate_newest_first(qs: QuerySet[M], *, cursor: str | None, limit: int) ->
         last = rows[-1]
         next_cursor = encode_cursor(last.created_at, last.pk)
     return Page(items=rows, next_cursor=next_cursor)
+
+
+def paginate_soonest_first(
+    qs: QuerySet[M], *, field: str, cursor: str | None, limit: int
+) -> Page[M]:
+    """Ascending by (``field``, id), rows where ``field`` is null left out: "what is due
+    first" lists such as an SLA queue."""
+    if limit < 1 or limit > 200:
+        raise InvalidInput(_("limit must be between 1 and 200."), field="limit")
+    qs = qs.filter(**{f"{field}__isnull": False})
+    if cursor:
+        moment, pk = decode_cursor(cursor)
+        qs = qs.filter(Q(**{f"{field}__gt": moment}) | Q(**{field: moment, "id__gt": pk}))
+    rows: list[Any] = list(qs.order_by(field, "id")[: limit + 1])
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = encode_cursor(getattr(last, field), last.pk)
+    return Page(items=rows, next_cursor=next_cursor)

@@ -143,7 +143,8 @@ def _runs(target: TargetSnapshot, status: str) -> bool:
 def _history(facts: TicketFacts) -> list[tuple[datetime, str]]:
     """(from, status) pieces starting at ``created_at``; the first status is ``new``."""
     history = [(facts.created_at, INITIAL_STATUS)]
-    for changed_at, status in sorted(facts.status_changes):
+    # Stable sort on time only: changes made in one instant keep the timeline's order.
+    for changed_at, status in sorted(facts.status_changes, key=lambda change: change[0]):
         if changed_at <= facts.created_at:
             history[0] = (facts.created_at, status)
         else:
@@ -195,6 +196,11 @@ def _walk(
     walk = _Walk(0, 0, None, running_now=True)
     for i, (a, status) in enumerate(history):
         if a >= end:
+            # Changes at exactly ``end`` still decide whether the clock runs now: the last
+            # of them (several can share one instant) is the status in force.
+            at_end = [s for at, s in history[i:] if at == end]
+            if at_end:
+                walk.running_now = _runs(target, at_end[-1])
             break
         b = min(history[i + 1][0], end) if i + 1 < len(history) else end
         length = ruler.between(a, b)

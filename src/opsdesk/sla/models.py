@@ -70,7 +70,9 @@ class SlaPolicy(TimeStampedModel):
     # The procedure's 4-hour recovery target for complex incidents.
     recovery_minutes = models.PositiveIntegerField(_("recovery (minutes)"), default=240)
     resolution_minutes = models.PositiveIntegerField(_("resolution (minutes)"), default=2880)
-    warn_at_percent = models.PositiveSmallIntegerField(_("warning share of target (percent)"), default=75)
+    warn_at_percent = models.PositiveSmallIntegerField(
+        _("warning share of target (percent)"), default=75
+    )
     calendar = models.ForeignKey(
         BusinessCalendar,
         on_delete=models.PROTECT,

@@ -8,18 +8,20 @@ the number of days, so an admin's change is seen on the next load without signal
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, time
+from datetime import date, datetime, time
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, Max
 
 from opsdesk.core import clock
 from opsdesk.core.errors import NotFound
 from opsdesk.sla import calendar as bt
-from opsdesk.sla.clocks import PolicySnapshot, TargetSnapshot
+from opsdesk.sla.clocks import Clock, PolicySnapshot, TargetSnapshot, TicketFacts, compute_clocks
 from opsdesk.sla.enums import CalendarDayKind, Metric
 from opsdesk.sla.holiday_names import country_holidays
 from opsdesk.sla.models import BusinessCalendar, CalendarDay, SlaPolicy
+from opsdesk.tickets.models import Ticket, TimelineEvent
 
 DEFAULT_CALENDAR = "default"
 # Years of public holidays loaded around the current year (before, after).
@@ -144,4 +146,50 @@ def policy_snapshot(*, policy: SlaPolicy) -> PolicySnapshot:
         calendar=calendar_load(calendar_name),
         targets=targets or _fallback_targets(policy),
         warn_at_percent=policy.warn_at_percent,
+    )
+
+
+def policy_for_contract(*, contract_policy_id: int | None) -> SlaPolicy | None:
+    """The contract's policy, else the site default (settings OPSDESK DEFAULT_SLA_POLICY)."""
+    qs = SlaPolicy.objects.select_related("calendar")
+    if contract_policy_id is not None:
+        found = qs.filter(pk=contract_policy_id).first()
+        if found is not None:
+            return found
+    return qs.filter(name=settings.OPSDESK["DEFAULT_SLA_POLICY"]).first()
+
+
+def ticket_facts(*, ticket: Ticket) -> TicketFacts:
+    """The timeline, reduced to what the clocks need: every status change with its time."""
+    changes: list[tuple[datetime, str]] = []
+    rows = (
+        TimelineEvent.objects.filter(ticket=ticket)
+        .exclude(changes={})
+        .order_by("created_at", "id")
+        .values_list("created_at", "changes")
+    )
+    for at, change in rows:
+        status = change.get("status") if isinstance(change, dict) else None
+        if isinstance(status, dict) and status.get("after"):
+            changes.append((at, str(status["after"])))
+    return TicketFacts(
+        kind=ticket.kind,
+        priority=ticket.priority,
+        severity=ticket.severity,
+        created_at=ticket.created_at,
+        first_response_at=ticket.first_response_at,
+        resolved_at=ticket.resolved_at,
+        status_changes=tuple(changes),
+    )
+
+
+def ticket_clocks(*, ticket: Ticket, now: datetime | None = None) -> dict[str, Clock]:
+    """Every SLA clock of the ticket, recomputed from its timeline."""
+    policy = policy_for_contract(
+        contract_policy_id=ticket.contract.sla_policy_id if ticket.contract else None
+    )
+    if policy is None:
+        return {}
+    return compute_clocks(
+        policy_snapshot(policy=policy), ticket_facts(ticket=ticket), now or clock.now()
     )

@@ -18,6 +18,9 @@ from opsdesk.api.pagination import check_time_cursor
 from opsdesk.api.types import is_clean_text
 from opsdesk.core.errors import NotFound
 from opsdesk.core.pagination import Page
+from opsdesk.intake.email.services import ticket_email_reply_send
+from opsdesk.sla.clocks import Clock
+from opsdesk.sla.selectors import ticket_clocks
 from opsdesk.tenancy.models import Contact, Contract, Organisation, Team
 from opsdesk.tenancy.selectors import (
     contact_get,
@@ -28,6 +31,7 @@ from opsdesk.tenancy.selectors import (
 )
 from opsdesk.tickets.models import Ticket, TimelineEvent
 from opsdesk.tickets.schemas import (
+    ClockOut,
     NoteIn,
     TicketCreateIn,
     TicketListQuery,
@@ -41,7 +45,6 @@ from opsdesk.tickets.services import (
     ticket_assign,
     ticket_create,
     ticket_note_add,
-    ticket_reply_add,
     ticket_status_change,
     ticket_update,
 )
@@ -118,10 +121,19 @@ def ticket_list_api(request: HttpRequest, filters: Query[TicketListQuery]) -> Pa
             team_id=team.pk if team else None,
             assignee_id=assignee.pk if assignee else None,
             search=filters.q or "",
+            sla=filters.sla or "",
+            due_within_minutes=filters.due_within,
         ),
         cursor=check_time_cursor(filters.cursor),
         limit=filters.limit,
+        order=filters.sort,
     )
+
+
+@router.get("/{reference}/sla", response=list[ClockOut], url_name="ticket_sla")
+def ticket_sla_api(request: HttpRequest, reference: str) -> list[Clock]:
+    """The ticket's SLA clocks, recomputed from its timeline now."""
+    return list(ticket_clocks(ticket=_ticket(request, reference)).values())
 
 
 @router.get("/{reference}", response=TicketOut, url_name="ticket_detail")
@@ -185,4 +197,6 @@ def ticket_reply_api(
     request: HttpRequest, reference: str, payload: NoteIn
 ) -> tuple[int, TimelineEvent]:
     ticket = _ticket(request, reference)
-    return 201, ticket_reply_add(ticket=ticket, actor=request_user(request), body=payload.body)
+    return 201, ticket_email_reply_send(
+        ticket=ticket, actor=request_user(request), body=payload.body
+    )

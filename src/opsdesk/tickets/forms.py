@@ -67,6 +67,13 @@ class QueueFilterForm(forms.Form):
         required=False, choices=_blank(_("Any priority")) + Priority.choices
     )
     channel = forms.ChoiceField(required=False, choices=_blank(_("Any channel")) + Channel.choices)
+    sla = forms.ChoiceField(
+        required=False,
+        choices=[("", _("Any SLA state")), ("warning", _("Due soon")), ("breached", _("Overdue"))],
+    )
+    sort = forms.ChoiceField(
+        required=False, choices=[("new", _("Newest first")), ("due", _("SLA due first"))]
+    )
     q = forms.CharField(required=False, max_length=100, label=_("Search"))
 
 

@@ -90,8 +90,12 @@ class Ticket(models.Model):
     first_response_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
-    # The nearest SLA deadline; the SLA capability keeps it current. Queues sort on it.
+    # The nearest deadline of the SLA clocks that are running now (None when none runs, e.g.
+    # while paused waiting on the customer) and when its warning share is reached. Both are
+    # derived from the timeline by sla.services.ticket_sla_refresh; queues sort and filter on
+    # them.
     due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    sla_warn_at = models.DateTimeField(_("SLA warning at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("ticket")
@@ -112,6 +116,8 @@ class Ticket(models.Model):
                 fields=["assignee", "status", "-created_at", "-id"], name="tkt_assignee_status_new"
             ),
             models.Index(fields=["status", "-created_at", "-id"], name="tkt_status_new"),
+            models.Index(fields=["status", "due_at", "id"], name="tkt_status_due"),
+            models.Index(fields=["assignee", "status", "due_at"], name="tkt_assignee_status_due"),
             models.Index(fields=["organisation", "-created_at", "-id"], name="tkt_org_new"),
             models.Index(fields=["contact", "-created_at", "-id"], name="tkt_contact_new"),
             models.Index(fields=["-created_at", "-id"], name="tkt_new"),

@@ -75,6 +75,7 @@ class TicketOut(Schema):
     resolved_at: datetime | None
     closed_at: datetime | None
     due_at: datetime | None
+    sla_warn_at: datetime | None
 
     @staticmethod
     def resolve_assignee(obj: Ticket) -> dict[str, str] | None:
@@ -165,9 +166,31 @@ class TicketListQuery(Schema):
     team: Code | None = Field(None, description="Team slug.")
     assignee: Username | None = Field(None, description="Staff username.")
     q: SearchText | None = Field(None, description="Reference or words of the subject.")
+    sla: Literal["breached", "warning"] | None = Field(
+        None, description="Only tickets whose running SLA clock is overdue or past its warning."
+    )
+    due_within: int | None = Field(
+        None, ge=0, le=525_600, description="Only tickets due within this many minutes."
+    )
+    sort: Literal["new", "due"] = Field(
+        "new", description="new: newest first; due: soonest SLA deadline first."
+    )
     limit: Limit = 50
     cursor: Cursor | None = None
 
 
 class NoteIn(Schema):
     body: LongText = Field(min_length=1)
+
+
+class ClockOut(Schema):
+    metric: str
+    state: str
+    target_minutes: int
+    business_time: bool
+    started_at: datetime
+    stopped_at: datetime | None
+    elapsed_minutes: int
+    paused_minutes: int
+    remaining_minutes: int
+    due_at: datetime

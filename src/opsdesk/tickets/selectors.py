@@ -6,18 +6,22 @@ See docs/subsystems/tickets.md.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
+from opsdesk.core.clock import now
 from opsdesk.core.errors import InvalidInput, NotFound
-from opsdesk.core.pagination import Page, paginate_newest_first
+from opsdesk.core.pagination import Page, paginate_newest_first, paginate_soonest_first
 from opsdesk.tenancy.selectors import StaffScope, staff_scope
 from opsdesk.tickets.enums import OPEN_STATUSES, Status
 from opsdesk.tickets.models import Attachment, Ticket, TimelineEvent
 
 QUEUES = ("mine", "team", "unassigned", "open", "all")
+ORDERS = ("new", "due")
+SLA_FILTERS = ("breached", "warning")
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,9 @@ class TicketFilters:
     team_id: int | None = None
     assignee_id: int | None = None
     search: str = ""
+    # SLA: "breached" (a running clock is past due), "warning" (past its warning share).
+    sla: str = ""
+    due_within_minutes: int | None = None
 
 
 def _list_qs() -> QuerySet[Ticket]:
@@ -73,8 +80,16 @@ def ticket_queue(
     filters: TicketFilters | None = None,
     cursor: str | None = None,
     limit: int = 50,
+    order: str = "new",
 ) -> Page[Ticket]:
-    """One queue page, newest first, as one indexed query with keyset pagination."""
+    """One queue page as one indexed query with keyset pagination: newest first, or with
+    ``order="due"`` the soonest SLA deadline first (tickets with no running clock left out)."""
+    if order not in ORDERS:
+        raise InvalidInput(
+            _("Unknown order %(order)r. Orders: %(orders)s.")
+            % {"order": order, "orders": ", ".join(ORDERS)},
+            field="order",
+        )
     if queue not in QUEUES:
         raise InvalidInput(
             _("Unknown queue %(queue)r. Queues: %(queues)s.")
@@ -95,6 +110,8 @@ def ticket_queue(
     elif queue == "open":
         qs = qs.filter(status__in=OPEN_STATUSES)
     qs = _apply_filters(qs, filters or TicketFilters())
+    if order == "due":
+        return paginate_soonest_first(qs, field="due_at", cursor=cursor, limit=limit)
     return paginate_newest_first(qs, cursor=cursor, limit=limit)
 
 
@@ -117,9 +134,28 @@ def _apply_filters(qs: QuerySet[Ticket], f: TicketFilters) -> QuerySet[Ticket]:
         qs = qs.filter(team_id=f.team_id)
     if f.assignee_id is not None:
         qs = qs.filter(assignee_id=f.assignee_id)
+    if f.sla or f.due_within_minutes is not None:
+        qs = _apply_sla_filters(qs, f)
     if f.search:
         term = f.search.strip()
         qs = qs.filter(Q(reference__iexact=term) | Q(subject__icontains=term))
+    return qs
+
+
+def _apply_sla_filters(qs: QuerySet[Ticket], f: TicketFilters) -> QuerySet[Ticket]:
+    moment = now()
+    if f.sla and f.sla not in SLA_FILTERS:
+        raise InvalidInput(_("Unknown SLA filter %(value)r.") % {"value": f.sla}, field="sla")
+    if f.sla == "breached":
+        qs = qs.filter(due_at__lte=moment)
+    elif f.sla == "warning":
+        qs = qs.filter(sla_warn_at__lte=moment, due_at__gt=moment)
+    if f.due_within_minutes is not None:
+        if not 0 <= f.due_within_minutes <= 525_600:
+            raise InvalidInput(
+                _("due_within must be between 0 and 525600 minutes."), field="due_within"
+            )
+        qs = qs.filter(due_at__lte=moment + timedelta(minutes=f.due_within_minutes))
     return qs
 
 

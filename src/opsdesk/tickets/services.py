@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from opsdesk.core.clock import now
 from opsdesk.core.errors import InvalidInput
+from opsdesk.sla.services import ticket_sla_refresh
 from opsdesk.tenancy.enums import ServiceLine
 from opsdesk.tenancy.models import Contact, Contract, Organisation, Team
 from opsdesk.tenancy.selectors import is_staff_member
@@ -64,6 +65,12 @@ def _label(value: Any) -> Any:
     return value
 
 
+# A write that touches one of these (or opens the ticket) can move an SLA clock.
+_SLA_FIELDS = frozenset(
+    {"status", "first_response_at", "resolved_at", "priority", "severity", "kind", "contract"}
+)
+
+
 def _event(
     *,
     ticket: Ticket,
@@ -76,7 +83,7 @@ def _event(
     data: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> TimelineEvent:
-    return TimelineEvent.objects.create(
+    event = TimelineEvent.objects.create(
         ticket=ticket,
         kind=kind,
         created_at=at or now(),
@@ -87,6 +94,9 @@ def _event(
         is_internal=is_internal,
         data=data or {},
     )
+    if kind == EventKind.CREATED or _SLA_FIELDS.intersection(changes or {}):
+        ticket_sla_refresh(ticket=ticket)
+    return event
 
 
 def reference_next(*, kind: str, at: datetime) -> str:
@@ -489,3 +499,56 @@ def ticket_attachment_add(
     else:
         attachment.file.save(digest, ContentFile(content), save=True)
     return attachment
+
+
+# --- Appended for the email channel (docs/subsystems/email.md) ----------------------------
+
+
+@transaction.atomic
+def ticket_customer_message_add(
+    *, ticket: Ticket, actor_label: str, body: str, data: dict[str, Any] | None = None
+) -> TimelineEvent:
+    """A message from the customer (an email answer): appended to the timeline; a ticket
+    waiting on the customer goes back to 'in progress'."""
+    current = _lock(ticket)
+    at = now()
+    changes: dict[str, Any] = {}
+    fields = ["updated_at"]
+    if current.status == Status.PENDING_CUSTOMER:
+        changes["status"] = {"before": current.status, "after": Status.OPEN}
+        current.status = Status.OPEN
+        fields.append("status")
+    current.updated_at = at
+    current.save(update_fields=fields)
+    return _event(
+        ticket=current,
+        kind=EventKind.CUSTOMER_MESSAGE,
+        actor=None,
+        actor_label=actor_label,
+        body=body,
+        changes=changes,
+        data=data,
+        at=at,
+    )
+
+
+@transaction.atomic
+def ticket_related_set(*, ticket: Ticket, related_to: Ticket, actor_label: str = "") -> Ticket:
+    """Link a follow-up ticket to the earlier one it continues (a mail on a closed thread)."""
+    if related_to.pk == ticket.pk:
+        raise InvalidInput(_("A ticket cannot follow up itself."), field="related_to")
+    current = _lock(ticket)
+    if current.related_to_id == related_to.pk:
+        return current
+    changes = {"related_to": {"before": _label(current.related_to), "after": _label(related_to)}}
+    current.related_to = related_to
+    current.updated_at = now()
+    current.save(update_fields=["related_to", "updated_at"])
+    _event(
+        ticket=current,
+        kind=EventKind.FIELD_CHANGED,
+        actor=None,
+        actor_label=actor_label,
+        changes=changes,
+    )
+    return current

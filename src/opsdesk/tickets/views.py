@@ -8,9 +8,12 @@ from django import forms
 from django.contrib.auth.models import User
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from opsdesk.core.errors import InvalidInput, NotFound
+from opsdesk.intake.email.services import ticket_email_reply_send
+from opsdesk.sla.selectors import ticket_clocks
 from opsdesk.tenancy.decorators import staff_required
 from opsdesk.tenancy.models import Organisation
 from opsdesk.tenancy.selectors import organisation_get
@@ -62,7 +65,9 @@ def queue(request: HttpRequest) -> HttpResponse:
         priority=data.get("priority", ""),
         channel=data.get("channel", ""),
         search=data.get("q", ""),
+        sla=data.get("sla", ""),
     )
+    order = data.get("sort") or "new"
     error = ""
     try:
         page = ticket_queue(
@@ -71,6 +76,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             filters=filters,
             cursor=request.GET.get("cursor") or None,
             limit=PAGE_SIZE,
+            order=order,
         )
     except InvalidInput as exc:
         error = exc.message
@@ -88,9 +94,37 @@ def queue(request: HttpRequest) -> HttpResponse:
     return render(request, "tickets/queue.html", context)
 
 
+_METRIC_LABELS = {
+    "first_response": _("First response"),
+    "recovery": _("Recovery"),
+    "resolution": _("Resolution"),
+}
+_STATE_LABELS = {
+    "running": _("On track"),
+    "warning": _("Due soon"),
+    "breached": _("Overdue"),
+    "paused": _("Paused"),
+    "met": _("Met"),
+}
+
+
+def _clock_rows(ticket: Ticket) -> list[dict[str, Any]]:
+    return [
+        {
+            "label": _METRIC_LABELS.get(metric, metric),
+            "state": c.state,
+            "state_label": _STATE_LABELS.get(c.state, c.state),
+            "due_at": c.due_at,
+            "remaining_minutes": c.remaining_minutes,
+        }
+        for metric, c in ticket_clocks(ticket=ticket).items()
+    ]
+
+
 def _main_context(ticket: Ticket, **overrides: Any) -> dict[str, Any]:
     context: dict[str, Any] = {
         "ticket": ticket,
+        "clocks": _clock_rows(ticket),
         "events": ticket_timeline(ticket=ticket),
         "reply_form": ReplyForm(prefix="reply"),
         "note_form": NoteForm(prefix="note"),
@@ -139,7 +173,7 @@ def ticket_reply(request: HttpRequest, reference: str) -> HttpResponse:
     ok = False
     if form.is_valid():
         try:
-            services.ticket_reply_add(
+            ticket_email_reply_send(
                 ticket=ticket, actor=_user(request), body=form.cleaned_data["body"]
             )
             ok = True
