@@ -9,7 +9,7 @@ from django.db.models import Count
 from opsdesk.tickets.models import Ticket, TimelineEvent
 from tests.factories import make_org, make_ticket
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def test_seed_writes_realistic_rows_and_normal_use_continues():

@@ -361,6 +361,8 @@ def seed(
     rng = random.Random(seed)  # noqa: S311 - synthetic data
     organisations = organisations or max(10, tickets // 500)
     teams = list(Team.objects.order_by("id"))
+    if not teams:
+        raise ValueError("No teams: run `opsdesk migrate` (it seeds the three teams) first.")
     routing = {
         rule.service_line: (rule.first_line_team_id, rule.technical_team_id)
         for rule in RoutingRule.objects.filter(contract__isnull=True)

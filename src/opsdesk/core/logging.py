@@ -1,4 +1,9 @@
-"""Structured (JSON) logs with personal data masked before anything is written."""
+"""Structured (JSON) logs with personal data masked before anything is written.
+
+One JSON object per line: ts, level, logger, msg, then any ``extra=`` fields. The formatter
+masks on its own, so a handler that forgets the filter still leaks nothing; the filter masks
+the record itself for handlers with other formatters.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +12,31 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from opsdesk.core.masking import mask_text
+from opsdesk.core.masking import mask_text, mask_value
 
-_STANDARD = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
+_STANDARD = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime", "taskName"}
+
+
+def _extras(record: logging.LogRecord) -> dict[str, Any]:
+    return {key: value for key, value in vars(record).items() if key not in _STANDARD}
+
+
+def _json_safe(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return mask_text(str(value))
 
 
 class MaskPersonalDataFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = mask_text(record.getMessage())
         record.args = None
-        for key, value in list(vars(record).items()):
-            if key not in _STANDARD and isinstance(value, str):
-                setattr(record, key, mask_text(value))
+        for key, value in _extras(record).items():
+            setattr(record, key, mask_value(value))
         return True
 
 
@@ -28,11 +46,12 @@ class JsonFormatter(logging.Formatter):
             "ts": datetime.fromtimestamp(record.created, tz=UTC).isoformat(),
             "level": record.levelname,
             "logger": record.name,
-            "msg": record.getMessage(),
+            "msg": mask_text(record.getMessage()),
         }
-        for key, value in vars(record).items():
-            if key not in _STANDARD:
-                payload[key] = value if isinstance(value, int | float | bool) else str(value)
+        for key, value in _extras(record).items():
+            payload.setdefault(key, _json_safe(mask_value(value)))
         if record.exc_info:
             payload["exc"] = mask_text(self.formatException(record.exc_info))
+        if record.stack_info:
+            payload["stack"] = mask_text(self.formatStack(record.stack_info))
         return json.dumps(payload, ensure_ascii=False)

@@ -23,11 +23,26 @@ def normalize_phone(raw: str, *, region: str = "KR") -> str:
         raise InvalidInput(
             _("Not a phone number: %(text)r.") % {"text": text}, field="number"
         ) from exc
-    if not phonenumbers.is_possible_number(parsed):
+    if not _plausible(parsed):
         raise InvalidInput(
             _("Not a possible phone number: %(text)r.") % {"text": text}, field="number"
         )
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+# Korean numbers have 8 to 10 national digits (02-123-4567 has 8). Numbers in ranges that are
+# not allocated (such as the fictional 02-0000-xxxx) are still accepted: OpsDesk matches
+# callers, it does not dial, and a customer's PBX may present any extension range.
+_MIN_NATIONAL_DIGITS = 8
+
+
+def _plausible(parsed: phonenumbers.PhoneNumber) -> bool:
+    if phonenumbers.is_valid_number(parsed):
+        return True
+    return (
+        phonenumbers.is_possible_number(parsed)
+        and len(str(parsed.national_number)) >= _MIN_NATIONAL_DIGITS
+    )
 
 
 def try_normalize_phone(raw: str, *, region: str = "KR") -> str | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import DatabaseError, connection
@@ -25,7 +25,8 @@ def health_check() -> dict[str, Any]:
     except DatabaseError as exc:
         report.update(status="fail", database=f"unreachable: {exc.__class__.__name__}")
         return report
-    stale = now() - timedelta(seconds=settings.OPSDESK["WORKER_HEARTBEAT_STALE_SECONDS"])
+    stale_after = cast(int, settings.OPSDESK["WORKER_HEARTBEAT_STALE_SECONDS"])
+    stale = now() - timedelta(seconds=stale_after)
     latest = WorkerHeartbeat.objects.order_by("-last_seen_at").first()
     if latest is None:
         report.update(status="fail", worker="no worker has started")

@@ -23,9 +23,14 @@ class Command(BaseCommand):
         if options["tickets"] < 1:
             raise CommandError("--tickets must be at least 1.")
         started = time.monotonic()
-        result = seed(
-            tickets=options["tickets"], organisations=options["organisations"], seed=options["seed"]
-        )
+        try:
+            result = seed(
+                tickets=options["tickets"],
+                organisations=options["organisations"],
+                seed=options["seed"],
+            )
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
         elapsed = time.monotonic() - started
         self.stdout.write(
             f"seeded {result.tickets} tickets, {result.events} events, "
