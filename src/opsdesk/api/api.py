@@ -5,6 +5,7 @@ Every operation needs a staff member, by bearer token or by browser session (api
 
 from ninja import NinjaAPI
 
+from opsdesk.alerts.apis import router as integrations_router
 from opsdesk.api.auth import StaffSessionAuth, StaffTokenAuth
 from opsdesk.api.errors import install_error_handlers
 from opsdesk.intake.apis import router as calls_router
@@ -26,3 +27,4 @@ api.add_router("/v1/organisations", organisations_router)
 api.add_router("/v1/contacts", contacts_router)
 api.add_router("/v1/teams", teams_router)
 api.add_router("/v1/calls", calls_router)
+api.add_router("/v1/integrations", integrations_router)

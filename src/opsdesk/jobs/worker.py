@@ -21,6 +21,7 @@ from django_tasks_db.management.commands.db_worker import Worker
 
 from opsdesk.core.clock import now
 from opsdesk.jobs.services import heartbeat_beat, heartbeat_remove
+from opsdesk.jobs.timers import timers_run_due
 
 logger = logging.getLogger("opsdesk.jobs.worker")
 
@@ -66,6 +67,33 @@ class HeartbeatThread(threading.Thread):
         self.join(timeout=self.interval + 5)
 
 
+class TimerThread(threading.Thread):
+    """Runs due durable timers (jobs/timers.py) once a second next to the task loop."""
+
+    def __init__(self, *, worker_id: str, interval: float = 1.0) -> None:
+        super().__init__(name="opsdesk-timers", daemon=True)
+        self.worker_id = worker_id
+        self.interval = interval
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        try:
+            while not self.stopped.wait(self.interval):
+                close_old_connections()
+                try:
+                    # Drain: a burst of due timers is worked off without waiting a tick each.
+                    while timers_run_due(worker_id=self.worker_id) and not self.stopped.is_set():
+                        pass
+                except DatabaseError:
+                    logger.exception("timer tick failed", extra={"worker_id": self.worker_id})
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join(timeout=30)
+
+
 def run_worker(
     *,
     queues: list[str],
@@ -73,6 +101,7 @@ def run_worker(
     heartbeat_interval: float = 10.0,
     worker_id: str | None = None,
     max_tasks: int | None = None,
+    timer_interval: float = 1.0,
 ) -> None:
     """Run until SIGTERM/SIGINT (or ``max_tasks``); the current task finishes first.
 
@@ -97,11 +126,14 @@ def run_worker(
         extra={"worker_id": worker_id, "queues": ",".join(queues), "pid": os.getpid()},
     )
     heartbeat.start()
+    timers = TimerThread(worker_id=worker_id, interval=timer_interval)
+    timers.start()
     try:
         worker.configure_signals()
         worker.run()
     finally:
         worker.reset_signals()
+        timers.stop()
         heartbeat.stop()
         _say_goodbye(worker_id)
 

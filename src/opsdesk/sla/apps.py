@@ -6,3 +6,8 @@ class SlaConfig(AppConfig):
     name = "opsdesk.sla"
     label = "sla"
     verbose_name = _("SLA")
+
+    def ready(self) -> None:
+        # Registers the SLA timer handlers with jobs.timers (a registry, not an import
+        # of sla from jobs).
+        from opsdesk.sla import timers  # noqa: F401

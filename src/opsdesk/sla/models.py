@@ -116,3 +116,22 @@ class SlaTarget(TimeStampedModel):
     def __str__(self) -> str:
         scope = "/".join(v for v in (self.kind, self.priority, self.severity) if v) or "*"
         return f"{self.policy} {self.metric} {scope}: {self.minutes} min"
+
+
+class SlaAlert(models.Model):
+    """A warning or breach that was announced for one deadline of a ticket. Unique per
+    (ticket, kind, deadline) so a timer that runs twice announces once."""
+
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10)  # warning | breach
+    due_at = models.DateTimeField()
+    metric = models.CharField(max_length=16, blank=True)
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "kind", "due_at"], name="uniq_sla_alert")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.ticket_id} {self.due_at:%Y-%m-%d %H:%M}"

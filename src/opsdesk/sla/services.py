@@ -9,6 +9,7 @@ from django.db import transaction
 
 from opsdesk.core import clock
 from opsdesk.core.errors import InvalidInput
+from opsdesk.jobs.timers import timer_cancel, timer_schedule
 from opsdesk.sla import calendar as bt
 from opsdesk.sla.clocks import BREACHED, RUNNING, WARNING, Clock, PolicySnapshot, compute_clocks
 from opsdesk.sla.enums import CalendarDayKind
@@ -79,6 +80,20 @@ def _summarise(policy: PolicySnapshot, clocks: dict[str, Clock], now: datetime) 
     return SlaSummary(due_at=nearest.due_at, warn_at=_warn_at(policy, nearest, now), clocks=clocks)
 
 
+def _schedule_timers(ticket: Ticket, summary: SlaSummary) -> None:
+    """One warning and one breach timer per ticket, moved whenever the deadline moves."""
+    payload = {
+        "ticket": ticket.pk,
+        "due_at": summary.due_at.isoformat() if summary.due_at else None,
+    }
+    for kind, at in (("warning", summary.warn_at), ("breach", summary.due_at)):
+        key = f"sla:{kind}:{ticket.pk}"
+        if at is None:
+            timer_cancel(key=key)
+        else:
+            timer_schedule(key=key, kind=f"sla.{kind}", due_at=at, payload=payload)
+
+
 def ticket_sla_refresh(*, ticket: Ticket) -> SlaSummary:
     """Recompute the ticket's clocks from its timeline and store the nearest due time and its
     warning instant on the ticket (what queues sort and filter on)."""
@@ -93,6 +108,7 @@ def ticket_sla_refresh(*, ticket: Ticket) -> SlaSummary:
         policy = policy_snapshot(policy=policy_row)
         clocks = compute_clocks(policy, ticket_facts(ticket=ticket), now)
         summary = _summarise(policy, clocks, now)
+    _schedule_timers(ticket, summary)
     if (ticket.due_at, ticket.sla_warn_at) != (summary.due_at, summary.warn_at):
         Ticket.objects.filter(pk=ticket.pk).update(
             due_at=summary.due_at, sla_warn_at=summary.warn_at

@@ -12,6 +12,7 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from opsdesk.intake.email.selectors import mailbox_list
 from opsdesk.jobs.supervisor import Child, Supervisor
 from opsdesk.jobs.web import bind_in_use
 
@@ -37,11 +38,15 @@ class Command(BaseCommand):
         opsdesk = [sys.executable, "-m", "opsdesk"]
         web = [*opsdesk, "serve", "--bind", options["bind"], "--workers", str(options["workers"])]
         self.stdout.write(f"OpsDesk is starting at http://{options['bind']}/ (Ctrl-C stops it)")
-        code = Supervisor(
-            children=[
-                Child(name="web server", argv=web),
-                Child(name="worker", argv=[*opsdesk, "worker"]),
-            ]
-        ).run()
+        children = [
+            Child(name="web server", argv=web),
+            Child(name="worker", argv=[*opsdesk, "worker"]),
+        ]
+        # Mail intake runs when a mailbox is configured (admin → Mailboxes); a mailbox added
+        # later is picked up at the next start.
+        if mailbox_list().exists():
+            children.append(Child(name="mail intake", argv=[*opsdesk, "mail-poll"]))
+            self.stdout.write("Mail intake: polling the configured mailboxes.")
+        code = Supervisor(children=children).run()
         if code:
             raise CommandError("stopped because a process kept failing", returncode=code)

@@ -1,0 +1,120 @@
+"""Benchmark of email ingestion (parse + store: email_ingest end to end); see
+docs/subsystems/email.md.
+
+Usage: .venv/bin/python bench/email_ingest.py [--messages 1000] [--backends sqlite,postgres]
+
+For each backend, a child process sets up a throwaway site (SQLite in a temporary
+OPSDESK_DATA_DIR; PostgreSQL in a scratch database `opsdesk_bench_email` on the server of
+OPSDESK_DATABASE_URL or postgres://postgres@127.0.0.1:5432), migrates it, and ingests the
+mix of bench/email_parse.py (plain 20 KB, HTML, Korean CP949, one 1 MB attachment per ten)
+with unique Message-IDs: each mail stores its raw file, opens a ticket (contact, timeline,
+attachments) and queues an acknowledgment task, as in production. Also replies threaded by
+In-Reply-To every fifth mail. Prints messages/s per backend; no assertions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+PG_DEFAULT = "postgres://postgres@127.0.0.1:5432/opsdesk"
+SCRATCH_DB = "opsdesk_bench_email"
+_MESSAGE_ID = re.compile(rb"^Message-ID:[^\r\n]*\r?\n", re.I | re.M)
+
+
+def _messages(count: int) -> list[bytes]:
+    from bench.email_parse import build_mix
+
+    mix = build_mix()
+    out = []
+    for n in range(count):
+        raw = _MESSAGE_ID.sub(b"", mix[n % len(mix)], count=1)
+        head = f"Message-ID: <bench-{n}@bench.test>\r\n"
+        if n % 5 == 4:  # a customer answering an earlier mail of the run
+            head += f"In-Reply-To: <bench-{n - 4}@bench.test>\r\n"
+        out.append(head.encode() + raw)
+    return out
+
+
+def _inner(backend: str, count: int) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opsdesk.config.settings")
+    os.environ["OPSDESK_EMAIL_RATE_LIMIT_PER_HOUR"] = "0"
+    os.environ["OPSDESK_LOG_LEVEL"] = "WARNING"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from opsdesk.intake.email.ingest import email_ingest
+    from opsdesk.tenancy.services import organisation_create
+
+    call_command("migrate", verbosity=0)
+    organisation_create(code="bench", name="Bench", domains=["example.com", "example.kr"])
+    messages = _messages(count)
+    email_ingest(
+        raw=b"Message-ID: <warm@bench.test>\r\nFrom: a@b.test\r\n\r\nx", received_via="file"
+    )
+    start = time.perf_counter()
+    actions: dict[str, int] = {}
+    for raw in messages:
+        result = email_ingest(raw=raw, received_via="file")
+        actions[result.action] = actions.get(result.action, 0) + 1
+    elapsed = time.perf_counter() - start
+    megabytes = sum(map(len, messages)) / 1e6
+    print(
+        f"{backend:<10} {count} messages ({megabytes:.0f} MB) in {elapsed:.2f} s: "
+        f"{count / elapsed:.0f} messages/s  {actions}"
+    )
+
+
+def _postgres_url() -> str | None:
+    import psycopg
+
+    base = os.environ.get("OPSDESK_DATABASE_URL", PG_DEFAULT)
+    server = base.rsplit("/", 1)[0]
+    try:
+        with psycopg.connect(f"{server}/postgres", autocommit=True, connect_timeout=5) as db:
+            db.execute(f"DROP DATABASE IF EXISTS {SCRATCH_DB}")
+            db.execute(f"CREATE DATABASE {SCRATCH_DB}")
+    except psycopg.Error as exc:
+        print(f"postgres   skipped: {exc}".splitlines()[0])
+        return None
+    return f"{server}/{SCRATCH_DB}"
+
+
+def _run(backend: str, count: int) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPSDESK_")}
+    with tempfile.TemporaryDirectory(prefix="bench-email-") as data_dir:
+        env["OPSDESK_DATA_DIR"] = data_dir
+        if backend == "postgres":
+            url = _postgres_url()
+            if url is None:
+                return
+            env["OPSDESK_DATABASE_URL"] = url
+        command = [sys.executable, __file__, "--inner", backend, "--messages", str(count)]
+        subprocess.run(command, env=env, check=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=1000)
+    parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--inner", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.inner:
+        _inner(args.inner, args.messages)
+        return
+    for backend in args.backends.split(","):
+        _run(backend.strip(), args.messages)
+
+
+if __name__ == "__main__":
+    main()

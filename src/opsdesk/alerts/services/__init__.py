@@ -1,0 +1,50 @@
+"""Every write of the monitoring intake. See docs/subsystems/alerts.md.
+
+``webhook_receive`` authenticates and parses one webhook call (dead-lettering what it cannot
+take) and hands the alerts to ``alert_ingest``, which stores them, groups them and opens,
+annotates, resolves or reopens incidents through opsdesk.tickets.services.
+"""
+
+from opsdesk.alerts.services.batch import (
+    FLAP_THRESHOLD,
+    FLAP_WINDOW,
+    REOPEN_WINDOW,
+    SEVERITY_MAP,
+    IngestResult,
+)
+from opsdesk.alerts.services.config import (
+    integration_create,
+    integration_token_new,
+    mapping_rule_create,
+    silence_create,
+)
+from opsdesk.alerts.services.groups import group_key
+from opsdesk.alerts.services.ingest import alert_ingest
+from opsdesk.alerts.services.webhook import (
+    SignatureInvalid,
+    WebhookResult,
+    dead_letter_record,
+    headers_masked,
+    sns_subscription_record,
+    webhook_receive,
+)
+
+__all__ = [
+    "FLAP_THRESHOLD",
+    "FLAP_WINDOW",
+    "REOPEN_WINDOW",
+    "SEVERITY_MAP",
+    "IngestResult",
+    "SignatureInvalid",
+    "WebhookResult",
+    "alert_ingest",
+    "dead_letter_record",
+    "group_key",
+    "headers_masked",
+    "integration_create",
+    "integration_token_new",
+    "mapping_rule_create",
+    "silence_create",
+    "sns_subscription_record",
+    "webhook_receive",
+]

@@ -1,0 +1,232 @@
+"""Alert groups and their incidents: open, map, silence, resolve, reopen, annotate.
+
+See docs/subsystems/alerts.md ("Groups and incidents")."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from opsdesk.alerts.enums import (
+    AlertSeverity,
+    AlertStatus,
+    GroupStatus,
+    ResolveMode,
+)
+from opsdesk.alerts.matching import labels_match
+from opsdesk.alerts.models import (
+    Alert,
+    AlertGroup,
+    Integration,
+    MappingRule,
+    Silence,
+)
+from opsdesk.alerts.services.batch import REOPEN_WINDOW, SEVERITY_MAP, TIMELINE_DATA_LIMIT, Batch
+from opsdesk.alerts.sources.base import (
+    AlertInput,
+    clip,
+)
+from opsdesk.core.errors import InvalidInput
+from opsdesk.tickets.enums import Channel, Status, TicketKind
+from opsdesk.tickets.models import Ticket
+from opsdesk.tickets.services import ticket_create, ticket_status_change, ticket_system_event_add
+
+
+def alert_attach(batch: Batch, alert: Alert, item: AlertInput) -> None:
+    """Put a firing alert into its group, opening the group (and incident) if needed."""
+    key = group_key(integration=batch.integration, item=item)
+    group = _group_current(batch, key)
+    if not group_reusable(batch, group):
+        group = _group_open(batch, key, alert, item)
+    elif group is not None and group.status == GroupStatus.SILENCED and not alert.is_silenced:
+        _group_incident_open(batch, group, item)
+    assert group is not None  # noqa: S101 - _group_open always returns a group
+    Alert.objects.filter(pk=alert.pk).update(group=group)
+    alert.group = group
+    batch.touched[group.pk] = group
+    if group.incident_id is not None:
+        note(batch, group, _("Alert firing: %(summary)s") % {"summary": item.summary}, item)
+
+
+def group_key(*, integration: Integration, item: AlertInput) -> str:
+    if not integration.group_by:
+        return clip(item.fingerprint)
+    key = "|".join(f"{name}={item.labels.get(name, '')}" for name in integration.group_by)
+    return clip(key)
+
+
+def _group_current(batch: Batch, key: str) -> AlertGroup | None:
+    if key not in batch.groups:
+        batch.groups[key] = (
+            AlertGroup.objects.select_related("incident")
+            .filter(integration=batch.integration, group_key=key)
+            .order_by("-id")
+            .first()
+        )
+    return batch.groups[key]
+
+
+def group_reusable(batch: Batch, group: AlertGroup | None) -> bool:
+    """A group takes new firing alerts until its incident closes or it stays resolved past
+    the reopen window."""
+    if group is None:
+        return False
+    incident = group.incident
+    if incident is not None and incident.status == Status.CLOSED:
+        return False
+    if group.status != GroupStatus.RESOLVED:
+        return True
+    return group.resolved_at is not None and batch.at - group.resolved_at <= REOPEN_WINDOW
+
+
+def _group_open(batch: Batch, key: str, alert: Alert, item: AlertInput) -> AlertGroup:
+    group = AlertGroup.objects.create(
+        integration=batch.integration,
+        group_key=key,
+        status=GroupStatus.SILENCED if alert.is_silenced else GroupStatus.TRIAGE,
+        summary=item.summary,
+        created_at=batch.at,
+    )
+    batch.groups[key] = group
+    if not alert.is_silenced:
+        _group_incident_open(batch, group, item)
+    return group
+
+
+def _mapping_for(batch: Batch, labels: Mapping[str, str]) -> MappingRule | None:
+    if batch.rules is None:
+        batch.rules = list(
+            MappingRule.objects.select_related("organisation", "contract").filter(
+                Q(integration=batch.integration) | Q(integration__isnull=True)
+            )
+        )
+    return next((r for r in batch.rules if labels_match(r.matchers, labels)), None)
+
+
+def is_silenced(batch: Batch, labels: Mapping[str, str]) -> bool:
+    if batch.silences is None:
+        batch.silences = list(
+            Silence.objects.filter(
+                Q(integration=batch.integration) | Q(integration__isnull=True),
+                starts_at__lte=batch.at,
+                ends_at__gt=batch.at,
+            )
+        )
+    return any(labels_match(s.matchers, labels) for s in batch.silences)
+
+
+def _group_incident_open(batch: Batch, group: AlertGroup, item: AlertInput) -> None:
+    """Open the incident for ``group`` on the mapped organisation, or leave it in triage."""
+    integration = batch.integration
+    rule = _mapping_for(batch, item.labels)
+    organisation = rule.organisation if rule else integration.organisation
+    contract = rule.contract if rule else integration.contract
+    group.organisation, group.contract = organisation, contract
+    group.status = GroupStatus.TRIAGE
+    if organisation is not None:
+        severity, priority = SEVERITY_MAP[AlertSeverity(item.severity)]
+        try:
+            group.incident = ticket_create(
+                actor=None,
+                actor_label=integration.name,
+                organisation=organisation,
+                contract=contract,
+                kind=TicketKind.INCIDENT,
+                channel=Channel.MONITORING,
+                subject=clip(item.summary or group.group_key, 300),
+                description=_incident_description(item),
+                severity=(rule.severity if rule and rule.severity else severity),
+                priority=(rule.priority if rule and rule.priority else priority),
+            )
+            group.status = GroupStatus.FIRING
+            batch.result.incidents.append(group.incident.reference)
+        except InvalidInput:
+            group.incident = None  # e.g. an inactive organisation: keep it in triage
+    group.save(update_fields=["organisation", "contract", "status", "incident"])
+
+
+def _incident_description(item: AlertInput) -> str:
+    lines = [item.summary, ""]
+    lines += [f"{k}: {v}" for k, v in sorted(item.annotations.items()) if v]
+    if item.source_url:
+        lines.append(item.source_url)
+    return "\n".join(lines).strip()
+
+
+def group_settle(batch: Batch, group: AlertGroup) -> None:
+    """Recount the group; resolve its incident when nothing fires, reopen when it fires again."""
+    alerts = Alert.objects.filter(group=group)
+    group.alert_count = alerts.count()
+    group.firing_count = alerts.filter(status=AlertStatus.FIRING).count()
+    flapping = alerts.filter(is_flapping=True).exists()
+    fields = ["alert_count", "firing_count"]
+    if group.firing_count == 0 and group.status == GroupStatus.FIRING:
+        group.status, group.resolved_at = GroupStatus.RESOLVED, batch.at
+        fields += ["status", "resolved_at"]
+        if not flapping:
+            _incident_resolve(batch, group)
+    elif group.firing_count > 0 and group.status == GroupStatus.RESOLVED:
+        group.status, group.resolved_at = GroupStatus.FIRING, None
+        fields += ["status", "resolved_at"]
+        _incident_reopen(batch, group)  # firing is never hidden, flapping or not
+    group.save(update_fields=fields)
+
+
+def _incident_resolve(batch: Batch, group: AlertGroup) -> None:
+    incident = group.incident
+    if incident is None:
+        return
+    label = batch.integration.name
+    if batch.integration.resolve_mode == ResolveMode.ANNOTATE:
+        ticket_system_event_add(
+            ticket=incident, actor_label=label, body=_("The source resolved every alert.")
+        )
+        return
+    current = Ticket.objects.only("status").get(pk=incident.pk)
+    if current.status not in (Status.RESOLVED, Status.CLOSED):
+        group.incident = ticket_status_change(
+            ticket=incident,
+            actor=None,
+            actor_label=label,
+            status=Status.RESOLVED,
+            comment=_("Resolved by the monitoring source."),
+        )
+
+
+def _incident_reopen(batch: Batch, group: AlertGroup) -> None:
+    incident = group.incident
+    if incident is None:
+        return
+    current = Ticket.objects.only("status").get(pk=incident.pk)
+    if current.status == Status.RESOLVED:
+        group.incident = ticket_status_change(
+            ticket=incident,
+            actor=None,
+            actor_label=batch.integration.name,
+            status=Status.OPEN,
+            comment=_("The alert fired again."),
+        )
+
+
+def note(batch: Batch, group: AlertGroup, body: str, item: AlertInput) -> None:
+    if group.incident_id is None:
+        return
+    data: dict[str, Any] = {
+        "fingerprint": item.fingerprint,
+        "status": item.status,
+        "labels": item.labels,
+        "annotations": item.annotations,
+    }
+    if len(json.dumps(data, ensure_ascii=False)) > TIMELINE_DATA_LIMIT:
+        data = {"fingerprint": item.fingerprint, "status": item.status, "truncated": True}
+    assert group.incident is not None  # noqa: S101 - checked through incident_id above
+    ticket_system_event_add(
+        ticket=group.incident,
+        actor_label=batch.integration.name,
+        body=body,
+        data=data,
+    )

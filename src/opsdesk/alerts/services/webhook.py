@@ -1,0 +1,158 @@
+"""One webhook call: authenticate, parse, dead-letter what cannot be taken, ingest.
+
+See docs/subsystems/alerts.md ("The webhook")."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from opsdesk.alerts.enums import (
+    DeadLetterReason,
+)
+from opsdesk.alerts.models import (
+    DeadLetter,
+    Integration,
+    SnsSubscription,
+)
+from opsdesk.alerts.services.batch import IngestResult
+from opsdesk.alerts.services.ingest import alert_ingest
+from opsdesk.alerts.sources import ADAPTERS
+from opsdesk.alerts.sources.base import (
+    AlertInput,
+    Inbound,
+    SignatureError,
+    SourceError,
+    SubscriptionRequest,
+)
+from opsdesk.core.clock import now
+from opsdesk.core.errors import InvalidInput, NotFound, OpsDeskError
+from opsdesk.core.masking import mask_value
+
+DEAD_LETTER_BODY_LIMIT = 1_000_000
+SECRET_HEADERS = ("authorization", "cookie", "x-opsdesk-signature", "x-hub-signature")
+
+
+class SignatureInvalid(OpsDeskError):
+    status_code = 401
+
+
+@dataclass
+class WebhookResult:
+    ingest: IngestResult
+    subscription: bool = False
+
+
+def headers_masked(headers: Mapping[str, str]) -> dict[str, str]:
+    kept = {k.lower(): "***" if k.lower() in SECRET_HEADERS else v for k, v in headers.items()}
+    masked: dict[str, str] = mask_value(kept)
+    return masked
+
+
+def dead_letter_record(
+    *,
+    kind: str,
+    integration: Integration | None,
+    reason: str,
+    detail: str,
+    headers: Mapping[str, str],
+    body: bytes,
+) -> DeadLetter:
+    """Keep a call we could not take; committed on its own, whatever the caller does next."""
+    return DeadLetter.objects.create(
+        kind=kind,
+        integration=integration,
+        reason=reason,
+        detail=detail[:2000],
+        headers=headers_masked(headers),
+        body=body[:DEAD_LETTER_BODY_LIMIT].decode("utf-8", errors="backslashreplace"),
+        received_at=now(),
+    )
+
+
+def _inbound(*, integration: Integration, body: bytes, headers: Mapping[str, str]) -> Inbound:
+    try:
+        data = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise SourceError(f"the body is not JSON: {exc}") from exc
+    return Inbound(
+        body=body,
+        data=data,
+        headers={k.lower(): v for k, v in headers.items()},
+        field_mapping=integration.field_mapping or {},
+        hmac_secret=integration.hmac_secret,
+        verify_signature=integration.verify_signature,
+    )
+
+
+# An adapter tripping over an odd body is a malformed payload (422, kept), never a 500.
+PARSE_ERRORS = (SourceError, ValueError, TypeError, KeyError, AttributeError, IndexError)
+
+
+def webhook_receive(
+    *, kind: str, token: str, body: bytes, headers: Mapping[str, str]
+) -> WebhookResult:
+    """Take one webhook call. Raises NotFound (unknown kind or token), SignatureInvalid or
+    InvalidInput; every refused call with a known kind is kept as a dead letter."""
+    adapter = ADAPTERS.get(kind)
+    if adapter is None:
+        raise NotFound(_("Unknown integration kind."))
+    integration = (
+        Integration.objects.filter(token=token, kind=kind, is_active=True).order_by().first()
+    )
+
+    def refuse(reason: str, detail: str) -> None:
+        dead_letter_record(
+            kind=kind,
+            integration=integration,
+            reason=reason,
+            detail=detail,
+            headers=headers,
+            body=body,
+        )
+
+    if integration is None:
+        refuse(DeadLetterReason.UNKNOWN_TOKEN, f"token {token[:6]}…")
+        raise NotFound(_("Unknown or inactive integration."))
+    try:
+        inbound = _inbound(integration=integration, body=body, headers=headers)
+        adapter.authenticate(inbound)
+        parsed = adapter.parse(inbound)
+    except SignatureError as exc:
+        refuse(DeadLetterReason.BAD_SIGNATURE, str(exc))
+        raise SignatureInvalid(str(exc)) from exc
+    except PARSE_ERRORS as exc:
+        refuse(DeadLetterReason.MALFORMED, str(exc) or type(exc).__name__)
+        raise InvalidInput(str(exc) or _("Malformed payload."), field=None) from exc
+    if parsed.subscription is not None:
+        sns_subscription_record(integration=integration, request=parsed.subscription)
+    result = _ingest_retrying(integration=integration, alerts=parsed.alerts)
+    return WebhookResult(ingest=result, subscription=parsed.subscription is not None)
+
+
+def _ingest_retrying(*, integration: Integration, alerts: list[AlertInput]) -> IngestResult:
+    """Two calls that race to create the same new alert: the loser retries as a repeat."""
+    if not alerts:
+        return IngestResult()
+    try:
+        return alert_ingest(integration=integration, alerts=alerts)
+    except IntegrityError:
+        return alert_ingest(integration=integration, alerts=alerts)
+
+
+@transaction.atomic
+def sns_subscription_record(
+    *, integration: Integration, request: SubscriptionRequest
+) -> SnsSubscription:
+    """Record an SNS subscription request. Confirming it (visiting SubscribeURL) is left to
+    an administrator: OpsDesk makes no outbound call from the webhook path."""
+    return SnsSubscription.objects.create(
+        integration=integration,
+        topic_arn=request.topic_arn,
+        subscribe_url=request.subscribe_url,
+        received_at=now(),
+    )

@@ -1,0 +1,114 @@
+"""AWS CloudWatch alarms delivered by SNS over HTTP(S) (also the Lambda ``Records[].Sns``
+form and a bare alarm message). SubscriptionConfirmation is recorded, never an alert;
+Notification wraps the alarm as a JSON string: ALARM → firing, OK → resolved,
+INSUFFICIENT_DATA → unknown (a note on the incident). See docs/subsystems/alerts.md.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from opsdesk.alerts.sources import sns
+from opsdesk.alerts.sources.base import (
+    FIRING,
+    RESOLVED,
+    UNKNOWN,
+    AlertInput,
+    BaseAdapter,
+    Inbound,
+    Parsed,
+    SignatureError,
+    SourceError,
+    SubscriptionRequest,
+    clip,
+    parse_time,
+    require_mapping,
+    require_text,
+    status_from,
+)
+
+STATES = {"alarm": FIRING, "ok": RESOLVED, "insufficient_data": UNKNOWN}
+
+
+def envelopes(data: Any) -> list[Mapping[str, Any]]:
+    """The SNS messages in the body: one (HTTP), several (Lambda ``Records``) or none (bare)."""
+    body = require_mapping(data, "the body")
+    if isinstance(body.get("Records"), list):
+        return [require_mapping(r, "Records[]").get("Sns") or {} for r in body["Records"]]
+    if "Type" in body:
+        return [body]
+    return []
+
+
+def alarm_alert(alarm: Mapping[str, Any]) -> AlertInput:
+    name = require_text(alarm, "AlarmName")
+    trigger = alarm.get("Trigger")
+    if not isinstance(trigger, Mapping):
+        trigger = {}
+    labels = {
+        "alertname": name,
+        "aws_account": str(alarm.get("AWSAccountId") or ""),
+        "region": str(alarm.get("Region") or ""),
+        "namespace": str(trigger.get("Namespace") or ""),
+        "metric": str(trigger.get("MetricName") or ""),
+    }
+    for dimension in trigger.get("Dimensions") or []:
+        if isinstance(dimension, Mapping):
+            labels[f"dimension_{dimension.get('name')}"] = str(dimension.get("value"))
+    fingerprint = alarm.get("AlarmArn") or f"{labels['aws_account']}/{labels['region']}/{name}"
+    return AlertInput(
+        fingerprint=clip(fingerprint),
+        status=status_from(alarm.get("NewStateValue"), STATES, "NewStateValue"),
+        labels=labels,
+        annotations={
+            "description": str(alarm.get("AlarmDescription") or ""),
+            "reason": str(alarm.get("NewStateReason") or ""),
+            "state": str(alarm.get("NewStateValue") or ""),
+        },
+        summary=clip(alarm.get("AlarmDescription") or name),
+        severity="critical" if alarm.get("NewStateValue") == "ALARM" else "warning",
+        starts_at=parse_time(alarm.get("StateChangeTime")),
+        raw=dict(alarm),
+    )
+
+
+def message_alarm(envelope: Mapping[str, Any]) -> Mapping[str, Any]:
+    try:
+        return require_mapping(json.loads(require_text(envelope, "Message")), "Message")
+    except json.JSONDecodeError as exc:
+        raise SourceError("Message is not a CloudWatch alarm (not JSON)") from exc
+
+
+class CloudWatchAdapter(BaseAdapter):
+    def authenticate(self, inbound: Inbound) -> None:
+        super().authenticate(inbound)
+        if not inbound.verify_signature:
+            return
+        found = envelopes(inbound.data)
+        if not found:
+            raise SignatureError("a bare alarm carries no SNS signature")
+        for envelope in found:
+            sns.sns_verify(envelope)
+
+    def parse(self, inbound: Inbound) -> Parsed:
+        found = envelopes(inbound.data)
+        if not found:
+            return Parsed(alerts=[alarm_alert(require_mapping(inbound.data, "the body"))])
+        parsed = Parsed()
+        for envelope in found:
+            kind = envelope.get("Type")
+            if kind == "SubscriptionConfirmation":
+                parsed.subscription = SubscriptionRequest(
+                    topic_arn=require_text(envelope, "TopicArn"),
+                    subscribe_url=require_text(envelope, "SubscribeURL"),
+                )
+            elif kind == "Notification":
+                parsed.alerts.append(alarm_alert(message_alarm(envelope)))
+            elif kind != "UnsubscribeConfirmation":
+                raise SourceError(f"unknown SNS message type {kind!r}")
+        return parsed
+
+
+adapter = CloudWatchAdapter()

@@ -1,0 +1,51 @@
+"""Typed access to the email channel's settings (OPSDESK dict); see docs/subsystems/email.md."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+
+
+def _value(name: str) -> Any:
+    return settings.OPSDESK[name]
+
+
+def support_address() -> str:
+    return str(_value("SUPPORT_EMAIL"))
+
+
+def max_attachment_bytes() -> int:
+    return int(_value("EMAIL_MAX_ATTACHMENT_BYTES"))
+
+
+def reopen_days() -> int:
+    return int(_value("EMAIL_REOPEN_DAYS"))
+
+
+def unknown_sender_policy() -> str:
+    return str(_value("EMAIL_UNKNOWN_SENDER"))
+
+
+def unknown_organisation_code() -> str:
+    return str(_value("EMAIL_UNKNOWN_ORGANISATION"))
+
+
+def rate_limit_per_hour() -> int:
+    return int(_value("EMAIL_RATE_LIMIT_PER_HOUR"))
+
+
+def send_max_attempts() -> int:
+    return int(_value("EMAIL_SEND_MAX_ATTEMPTS"))
+
+
+def own_addresses_configured() -> list[str]:
+    return [str(a) for a in settings.OPSDESK.get("EMAIL_OWN_ADDRESSES") or []]  # type: ignore[attr-defined]
+
+
+def message_id_domain_configured() -> str:
+    return str(settings.OPSDESK.get("EMAIL_MESSAGE_ID_DOMAIN", ""))
+
+
+def site_name() -> str:
+    return str(_value("SITE_NAME"))

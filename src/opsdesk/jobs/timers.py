@@ -1,0 +1,139 @@
+"""Durable timers: schedule, claim, run, retry, recover. See docs/subsystems/jobs.md.
+
+Handlers live with their domain and register here by kind (``@timer_handler("sla.warning")``)
+from their app's ``ready()``; this module imports nothing of theirs. A handler receives the
+timer row and must be idempotent: a timer can run twice if a worker dies after the handler
+committed and before the row was marked done.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+
+from opsdesk.core.clock import now
+from opsdesk.jobs.models import Timer, TimerState
+
+logger = logging.getLogger("opsdesk.jobs.timers")
+
+Handler = Callable[[Timer], None]
+_HANDLERS: dict[str, Handler] = {}
+
+# A claimed timer whose worker has not finished it within the lease is taken back: a killed
+# worker's step fires on another worker within LEASE plus one tick.
+LEASE = timedelta(seconds=20)
+MAX_ATTEMPTS = 5
+BATCH = 50
+
+
+def timer_handler(kind: str) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        if kind in _HANDLERS and _HANDLERS[kind] is not handler:
+            raise ValueError(f"a handler for timer kind {kind!r} is registered already")
+        _HANDLERS[kind] = handler
+        return handler
+
+    return register
+
+
+def timer_schedule(
+    *, key: str, kind: str, due_at: datetime, payload: dict[str, Any] | None = None
+) -> Timer:
+    """Create or move the live timer ``key``. Moving it gives it a new token."""
+    defaults = {
+        "kind": kind,
+        "due_at": due_at,
+        "state": TimerState.PENDING,
+        "token": secrets.token_hex(8),
+        "payload": payload or {},
+        "attempts": 0,
+        "last_error": "",
+        "claimed_by": "",
+        "claimed_at": None,
+        "finished_at": None,
+    }
+    timer, _created = Timer.objects.update_or_create(
+        key=key, defaults=defaults, create_defaults={**defaults, "created_at": now()}
+    )
+    return timer
+
+
+def timer_cancel(*, key: str) -> int:
+    return Timer.objects.filter(key=key, state__in=[TimerState.PENDING]).update(
+        state=TimerState.CANCELLED, finished_at=now()
+    )
+
+
+def _claim(*, worker_id: str, limit: int) -> list[Timer]:
+    moment = now()
+    with transaction.atomic():
+        due = list(
+            Timer.objects.select_for_update(skip_locked=True)
+            .filter(state=TimerState.PENDING, due_at__lte=moment)
+            .order_by("due_at", "id")[:limit]
+        )
+        ids = [t.pk for t in due]
+        Timer.objects.filter(pk__in=ids).update(
+            state=TimerState.RUNNING, claimed_by=worker_id, claimed_at=moment
+        )
+    return due
+
+
+def _finish(timer: Timer, *, error: str = "") -> None:
+    """Mark the run's outcome unless the timer was rescheduled while it ran."""
+    moment = now()
+    current = Timer.objects.filter(pk=timer.pk, token=timer.token, state=TimerState.RUNNING)
+    if not error:
+        current.update(state=TimerState.DONE, finished_at=moment)
+        return
+    attempts = timer.attempts + 1
+    if attempts >= MAX_ATTEMPTS:
+        current.update(
+            state=TimerState.FAILED, attempts=attempts, last_error=error, finished_at=moment
+        )
+        return
+    backoff = timedelta(seconds=min(300, 5 * 2**attempts))
+    current.update(
+        state=TimerState.PENDING,
+        attempts=attempts,
+        last_error=error,
+        due_at=moment + backoff,
+        claimed_by="",
+        claimed_at=None,
+    )
+
+
+def _run_one(timer: Timer) -> None:
+    handler = _HANDLERS.get(timer.kind)
+    if handler is None:
+        _finish(timer, error=f"no handler registered for kind {timer.kind!r}")
+        return
+    try:
+        with transaction.atomic():
+            handler(timer)
+    except Exception as exc:
+        logger.exception("timer failed", extra={"timer": timer.key, "kind": timer.kind})
+        _finish(timer, error=f"{exc.__class__.__name__}: {exc}"[:2000])
+    else:
+        _finish(timer)
+
+
+def timers_recover() -> int:
+    """Give back timers whose worker died mid-run (claim older than the lease)."""
+    return Timer.objects.filter(state=TimerState.RUNNING, claimed_at__lt=now() - LEASE).update(
+        state=TimerState.PENDING, claimed_by="", claimed_at=None
+    )
+
+
+def timers_run_due(*, worker_id: str, limit: int = BATCH) -> int:
+    """One tick: recover stale claims, claim what is due, run it. Returns timers run."""
+    timers_recover()
+    claimed = _claim(worker_id=worker_id, limit=limit)
+    for timer in claimed:
+        _run_one(timer)
+    return len(claimed)

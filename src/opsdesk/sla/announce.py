@@ -1,0 +1,101 @@
+"""Announcing SLA warnings and breaches (docs/subsystems/sla.md).
+
+Separate from sla/services.py because it writes to the ticket's timeline through
+tickets.services, which itself calls sla.services after every write.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from opsdesk.core.clock import now
+from opsdesk.notify.services import notice_broadcast
+from opsdesk.sla.models import SlaAlert
+from opsdesk.sla.selectors import ticket_clocks
+from opsdesk.tenancy.enums import MemberRole
+from opsdesk.tickets.models import Ticket
+from opsdesk.tickets.services import ticket_system_event_add
+
+logger = logging.getLogger("opsdesk.sla")
+
+
+def _still_due(ticket: Ticket, due_at: datetime) -> str | None:
+    """The metric whose running clock still has this deadline, or None if it moved/stopped."""
+    for metric, clock_ in ticket_clocks(ticket=ticket).items():
+        if clock_.stopped_at is None and clock_.state != "paused" and clock_.due_at == due_at:
+            return metric
+    return None
+
+
+def sla_escalation_recipients(*, ticket: Ticket) -> list[User]:
+    """The assignee and the leads of the ticket's teams, the procedure's first escalation."""
+    team_ids = [t for t in (ticket.team_id, ticket.technical_team_id) if t]
+    leads = User.objects.filter(
+        memberships__team_id__in=team_ids,
+        memberships__role=MemberRole.TEAM_LEAD,
+        is_active=True,
+    )
+    people = {u.pk: u for u in leads}
+    if ticket.assignee is not None and ticket.assignee.is_active:
+        people[ticket.assignee.pk] = ticket.assignee
+    return list(people.values())
+
+
+def sla_escalate(*, ticket: Ticket, kind: str, metric: str, due_at: datetime) -> int:
+    """Tell the people who must act: a notice on their screens and an email.
+
+    The on-call capability replaces this with its escalation policies.
+    """
+    people = sla_escalation_recipients(ticket=ticket)
+    title = (_("SLA breached: %(ref)s") if kind == "breach" else _("SLA due soon: %(ref)s")) % {
+        "ref": ticket.reference
+    }
+    body = _("%(metric)s due %(due)s — %(subject)s") % {
+        "metric": metric,
+        "due": due_at.isoformat(timespec="minutes"),
+        "subject": ticket.subject,
+    }
+    url = reverse("tickets:detail", args=[ticket.reference])
+    for person in people:
+        notice_broadcast(kind=f"sla_{kind}", title=title, body=body, url=url, recipient=person)
+    addresses = [p.email for p in people if p.email]
+    if addresses:
+        send_mail(
+            subject=f"[{ticket.reference}] {title}",
+            message=f"{body}\n\n{settings.OPSDESK_BASE_URL.rstrip('/')}{url}",
+            from_email=None,
+            recipient_list=addresses,
+        )
+    return len(people)
+
+
+def sla_announce(*, ticket: Ticket, kind: str, due_at: datetime) -> bool:
+    """Announce a warning or breach once per deadline, if that deadline still stands."""
+    metric = _still_due(ticket, due_at)
+    if metric is None:
+        return False
+    try:
+        with transaction.atomic():
+            SlaAlert.objects.create(
+                ticket=ticket, kind=kind, due_at=due_at, metric=metric, sent_at=now()
+            )
+    except IntegrityError:
+        return False  # announced already (a timer that ran twice)
+    label = _("SLA breached") if kind == "breach" else _("SLA warning")
+    ticket_system_event_add(
+        ticket=ticket,
+        actor_label=label,
+        body=_("%(metric)s is due at %(due)s.") % {"metric": metric, "due": due_at.isoformat()},
+        data={"sla": kind, "metric": metric, "due_at": due_at.isoformat()},
+    )
+    sla_escalate(ticket=ticket, kind=kind, metric=metric, due_at=due_at)
+    logger.info("sla %s", kind, extra={"ticket": ticket.reference, "metric": metric})
+    return True
