@@ -16,6 +16,7 @@ from django.db import transaction
 
 from opsdesk.core.clock import frozen_at, now
 from opsdesk.intake.services import call_log
+from opsdesk.jobs.models import Timer, TimerState
 from opsdesk.tenancy.enums import MemberRole, StaffRole
 from opsdesk.tenancy.models import Contact, Contract, Organisation, Team
 from opsdesk.tenancy.services import (
@@ -169,10 +170,21 @@ def demo_load(*, tickets: int = 200, seed: int = 7) -> DemoSummary:
             at = now() - timedelta(minutes=rng.randint(5, 600))
         _demo_ticket(rng, at=at, contacts=contacts, contracts=contracts, agents=agents)
         made += 1
+    _settle_history()
     return DemoSummary(
         staff=[(name, DEMO_PASSWORD) for name in users],
         organisations=len(CUSTOMERS),
         tickets=made,
+    )
+
+
+def _settle_history() -> None:
+    """Deadlines that passed before the demo existed are history: record them as announced,
+    so the first worker start does not page everyone for three months of back-dated
+    tickets. Today's tickets keep their live timers."""
+    cutoff = now() - timedelta(hours=12)
+    Timer.objects.filter(key__startswith="sla:", due_at__lt=cutoff).update(
+        state=TimerState.DONE, finished_at=now()
     )
 
 

@@ -73,3 +73,24 @@ def test_a_reply_before_the_deadline_means_no_breach():
     assert _sla_events(ticket) == []
     assert not SlaAlert.objects.filter(ticket=ticket).exists()
     assert ticket.due_at > start + timedelta(days=1)
+
+
+def test_mail_server_down_keeps_the_announcement_and_says_so(settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = 9  # discard port: nothing listens, connection refused
+    ops = team("service-operations")
+    agent = make_staff(team=ops)
+    agent.email = "agent@opsdesk.example"
+    agent.save()
+    start = now()
+    with frozen_at(start):
+        ticket = make_ticket(priority="urgent", team=ops, assignee=agent)
+    with frozen_at(start + timedelta(minutes=12)):
+        timers_run_due(worker_id="w")
+    timer = Timer.objects.get(key=f"sla:warning:{ticket.pk}")
+    assert timer.state == "done" and timer.attempts == 0
+    assert _sla_events(ticket) == ["warning", None]
+    failed = TimelineEvent.objects.filter(ticket=ticket, data__sla_mail_failed=True).get()
+    assert "could not be sent" in failed.body
+    assert AgentNotice.objects.filter(kind="sla_warning", recipient=agent).count() == 1

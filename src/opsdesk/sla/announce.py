@@ -7,6 +7,7 @@ tickets.services, which itself calls sla.services after every write.
 from __future__ import annotations
 
 import logging
+import smtplib
 from datetime import datetime
 
 from django.conf import settings
@@ -14,10 +15,12 @@ from django.contrib.auth.models import User
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from opsdesk.core.clock import now
 from opsdesk.notify.services import notice_broadcast
+from opsdesk.sla.enums import Metric
 from opsdesk.sla.models import SlaAlert
 from opsdesk.sla.selectors import ticket_clocks
 from opsdesk.tenancy.enums import MemberRole
@@ -25,6 +28,11 @@ from opsdesk.tickets.models import Ticket
 from opsdesk.tickets.services import ticket_system_event_add
 
 logger = logging.getLogger("opsdesk.sla")
+
+
+def _local(moment: datetime) -> str:
+    """A deadline as the support centre reads it: local time with its zone."""
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M %Z")
 
 
 def _still_due(ticket: Ticket, due_at: datetime) -> str | None:
@@ -59,8 +67,8 @@ def sla_escalate(*, ticket: Ticket, kind: str, metric: str, due_at: datetime) ->
         "ref": ticket.reference
     }
     body = _("%(metric)s due %(due)s — %(subject)s") % {
-        "metric": metric,
-        "due": due_at.isoformat(timespec="minutes"),
+        "metric": Metric(metric).label,
+        "due": _local(due_at),
         "subject": ticket.subject,
     }
     url = reverse("tickets:detail", args=[ticket.reference])
@@ -68,13 +76,31 @@ def sla_escalate(*, ticket: Ticket, kind: str, metric: str, due_at: datetime) ->
         notice_broadcast(kind=f"sla_{kind}", title=title, body=body, url=url, recipient=person)
     addresses = [p.email for p in people if p.email]
     if addresses:
-        send_mail(
-            subject=f"[{ticket.reference}] {title}",
-            message=f"{body}\n\n{settings.OPSDESK_BASE_URL.rstrip('/')}{url}",
-            from_email=None,
-            recipient_list=addresses,
+        _mail_staff(
+            ticket, subject=f"[{ticket.reference}] {title}", body=body, url=url, to=addresses
         )
     return len(people)
+
+
+def _mail_staff(ticket: Ticket, *, subject: str, body: str, url: str, to: list[str]) -> None:
+    """Email is the second channel after the screen notice: when the mail server is down,
+    the announcement stands and the failure is written on the ticket instead of the timer
+    retrying (which would repeat the screen notices)."""
+    try:
+        send_mail(
+            subject=subject,
+            message=f"{body}\n\n{settings.OPSDESK_BASE_URL.rstrip('/')}{url}",
+            from_email=None,
+            recipient_list=to,
+        )
+    except (smtplib.SMTPException, OSError) as exc:
+        logger.warning("sla mail failed", extra={"ticket": ticket.reference, "error": str(exc)})
+        ticket_system_event_add(
+            ticket=ticket,
+            actor_label=_("SLA"),
+            body=_("The SLA email to staff could not be sent: %(error)s") % {"error": exc},
+            data={"sla_mail_failed": True},
+        )
 
 
 def sla_announce(*, ticket: Ticket, kind: str, due_at: datetime) -> bool:
@@ -93,7 +119,12 @@ def sla_announce(*, ticket: Ticket, kind: str, due_at: datetime) -> bool:
     ticket_system_event_add(
         ticket=ticket,
         actor_label=label,
-        body=_("%(metric)s is due at %(due)s.") % {"metric": metric, "due": due_at.isoformat()},
+        body=(
+            _("%(metric)s was due at %(due)s.")
+            if kind == "breach"
+            else _("%(metric)s is due at %(due)s.")
+        )
+        % {"metric": Metric(metric).label, "due": _local(due_at)},
         data={"sla": kind, "metric": metric, "due_at": due_at.isoformat()},
     )
     sla_escalate(ticket=ticket, kind=kind, metric=metric, due_at=due_at)
