@@ -110,7 +110,9 @@ class Mailbox(models.Model):
     password_env = models.CharField(
         _("password environment variable"),
         max_length=100,
-        help_text=_("Read from OPSDESK_<this name>, e.g. MAILBOX_SUPPORT_PASSWORD."),
+        help_text=_(
+            "The password is read from the environment variable OPSDESK_ plus this name: MAILBOX_SUPPORT_PASSWORD means OPSDESK_MAILBOX_SUPPORT_PASSWORD."
+        ),
     )
     folder = models.CharField(_("folder"), max_length=200, default="INBOX")
     processed_action = models.CharField(

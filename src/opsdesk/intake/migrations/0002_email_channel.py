@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
                 (
                     "password_env",
                     models.CharField(
-                        help_text="Read from OPSDESK_<this name>, e.g. MAILBOX_SUPPORT_PASSWORD.",
+                        help_text="The password is read from the environment variable OPSDESK_ plus this name: MAILBOX_SUPPORT_PASSWORD means OPSDESK_MAILBOX_SUPPORT_PASSWORD.",
                         max_length=100,
                         verbose_name="password environment variable",
                     ),
