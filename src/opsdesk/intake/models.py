@@ -111,7 +111,8 @@ class Mailbox(models.Model):
         _("password environment variable"),
         max_length=100,
         help_text=_(
-            "The password is read from the environment variable OPSDESK_ plus this name: MAILBOX_SUPPORT_PASSWORD means OPSDESK_MAILBOX_SUPPORT_PASSWORD."
+            "The password is read from the environment variable OPSDESK_ plus this name: "
+            "MAILBOX_SUPPORT_PASSWORD means OPSDESK_MAILBOX_SUPPORT_PASSWORD."
         ),
     )
     folder = models.CharField(_("folder"), max_length=200, default="INBOX")
