@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
+from django.utils import translation
 
 
 def require_server(available: bool, reason: str) -> None:
@@ -20,3 +22,11 @@ def require_server(available: bool, reason: str) -> None:
 def _fast_password_hashing(settings: pytest.FixtureRequest) -> None:
     """Production hashing is slow on purpose; tests create many users."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
+
+
+@pytest.fixture(autouse=True)
+def _english_outside_requests() -> Iterator[None]:
+    """Service-level tests read messages in English; requests still negotiate their own
+    language through LocaleMiddleware (Korean by default), which the UI tests check."""
+    with translation.override("en"):
+        yield

@@ -29,13 +29,17 @@ def corpus_json(name: str) -> Any:
 
 
 def webhook(integration: Integration, body: Any, headers: dict[str, str] | None = None) -> Any:
-    """POST a body (bytes as is, anything else as JSON) to the integration's URL."""
+    """POST a body (bytes as is, anything else as JSON) to the integration's URL.
+
+    Timeline texts are written in the request's language (the site default, Korean, for a
+    monitoring system); tests ask for English so they can read them.
+    """
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     return Client().post(
         f"/api/v1/integrations/{integration.kind}/{integration.token}/",
         raw,
         content_type="application/json",
-        headers=headers or {},
+        headers={"Accept-Language": "en", **(headers or {})},
     )
 
 

@@ -1,0 +1,154 @@
+"""Shared pieces of the ticket services: the timeline event writer, references, checks.
+
+See docs/subsystems/tickets.md."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db.models import F, Model
+from django.utils.translation import gettext as _
+
+from opsdesk.core.clock import now
+from opsdesk.core.errors import InvalidInput
+from opsdesk.sla.services import ticket_sla_refresh
+from opsdesk.tenancy.enums import ServiceLine
+from opsdesk.tenancy.models import Contact, Contract, Organisation
+from opsdesk.tenancy.selectors import is_staff_member
+from opsdesk.tickets.enums import (
+    EventKind,
+    TicketKind,
+)
+from opsdesk.tickets.models import ReferenceSequence, Ticket, TimelineEvent
+
+REFERENCE_PREFIX = {TicketKind.CSR: "CSR", TicketKind.INCIDENT: "INC"}
+
+# Fields ticket_update may change; status and assignee have services of their own because
+# they carry workflow rules.
+UPDATABLE_FIELDS = (
+    "subject",
+    "description",
+    "kind",
+    "priority",
+    "severity",
+    "service_line",
+    "contact",
+    "contract",
+    "team",
+    "technical_team",
+)
+
+
+def _label(value: Any) -> Any:
+    """A timeline-friendly snapshot of a field value: ids plus a readable label for objects."""
+    if isinstance(value, User):
+        profile = getattr(value, "staff_profile", None)
+        return {"id": value.pk, "label": profile.display_name if profile else value.get_username()}
+    if isinstance(value, Model):
+        return {"id": value.pk, "label": str(value)}
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+# A write that touches one of these (or opens the ticket) can move an SLA clock.
+_SLA_FIELDS = frozenset(
+    {"status", "first_response_at", "resolved_at", "priority", "severity", "kind", "contract"}
+)
+
+
+def _event(
+    *,
+    ticket: Ticket,
+    kind: str,
+    actor: User | None,
+    actor_label: str = "",
+    changes: dict[str, Any] | None = None,
+    body: str = "",
+    is_internal: bool = False,
+    data: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> TimelineEvent:
+    event = TimelineEvent.objects.create(
+        ticket=ticket,
+        kind=kind,
+        created_at=at or now(),
+        actor=actor,
+        actor_label=actor_label,
+        changes=changes or {},
+        body=body,
+        is_internal=is_internal,
+        data=data or {},
+    )
+    if kind == EventKind.CREATED or _SLA_FIELDS.intersection(changes or {}):
+        ticket_sla_refresh(ticket=ticket)
+    return event
+
+
+def reference_next(*, kind: str, at: datetime) -> str:
+    """Next public reference, e.g. CSR-2026-000123; the year is the support centre's local year.
+
+    The counter row is bumped with one UPDATE inside the caller's transaction, which holds
+    the row lock (PostgreSQL) or the write lock (SQLite) until commit, so references never
+    repeat.
+    """
+    prefix = REFERENCE_PREFIX[TicketKind(kind)]
+    year = at.astimezone(ZoneInfo(settings.TIME_ZONE)).year
+    updated = ReferenceSequence.objects.filter(prefix=prefix, year=year).update(
+        last_value=F("last_value") + 1
+    )
+    if not updated:
+        ReferenceSequence.objects.get_or_create(prefix=prefix, year=year)
+        ReferenceSequence.objects.filter(prefix=prefix, year=year).update(
+            last_value=F("last_value") + 1
+        )
+    value = ReferenceSequence.objects.get(prefix=prefix, year=year).last_value
+    return f"{prefix}-{year}-{value:06d}"
+
+
+def _validate_links(
+    *,
+    organisation: Organisation,
+    contact: Contact | None,
+    contract: Contract | None,
+    service_line: str,
+) -> None:
+    if contact is not None and contact.organisation_id not in (None, organisation.pk):
+        raise InvalidInput(_("The contact belongs to another organisation."), field="contact")
+    if contract is not None:
+        if contract.organisation_id != organisation.pk:
+            raise InvalidInput(_("The contract belongs to another organisation."), field="contract")
+        if service_line and service_line not in contract.service_lines:
+            raise InvalidInput(
+                _("The contract %(contract)s does not cover the service line %(line)s.")
+                % {"contract": contract.code, "line": service_line},
+                field="service_line",
+            )
+    if service_line and service_line not in ServiceLine.values:
+        raise InvalidInput(
+            _("Unknown service line %(value)r.") % {"value": service_line}, field="service_line"
+        )
+
+
+def _validate_choice(value: str, allowed: list[str], field: str, *, blank: bool = False) -> None:
+    if blank and value == "":
+        return
+    if value not in allowed:
+        raise InvalidInput(
+            _("Unknown %(field)s %(value)r. Allowed: %(allowed)s.")
+            % {"field": field, "value": value, "allowed": ", ".join(allowed)},
+            field=field,
+        )
+
+
+def _check_assignee(assignee: User | None) -> None:
+    if assignee is not None and not is_staff_member(user=assignee):
+        raise InvalidInput(_("Tickets can only be assigned to active staff."), field="assignee")
+
+
+def _lock(ticket: Ticket) -> Ticket:
+    return Ticket.objects.select_for_update().get(pk=ticket.pk)
