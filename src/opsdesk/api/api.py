@@ -9,6 +9,7 @@ from opsdesk.alerts.apis import router as integrations_router
 from opsdesk.api.auth import StaffSessionAuth, StaffTokenAuth
 from opsdesk.api.errors import install_error_handlers
 from opsdesk.intake.apis import router as calls_router
+from opsdesk.oncall.apis import router as oncall_router
 from opsdesk.tenancy.apis import contacts_router, organisations_router, teams_router
 from opsdesk.tickets.apis import router as tickets_router
 
@@ -28,3 +29,4 @@ api.add_router("/v1/contacts", contacts_router)
 api.add_router("/v1/teams", teams_router)
 api.add_router("/v1/calls", calls_router)
 api.add_router("/v1/integrations", integrations_router)
+api.add_router("/v1/oncall", oncall_router)

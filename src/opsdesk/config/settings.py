@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "opsdesk.jobs",
     "opsdesk.api",
     "opsdesk.alerts",
+    "opsdesk.oncall",
 ]
 
 MIDDLEWARE = [
@@ -185,6 +186,21 @@ EMAIL_USE_TLS = env.get_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env.get_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = env.get_int("EMAIL_TIMEOUT", 30)
 DEFAULT_FROM_EMAIL = env.get_str("DEFAULT_FROM_EMAIL", str(OPSDESK["SUPPORT_EMAIL"]))
+
+# Notification channel providers (notify/channels/). Base URLs are settable so a site can
+# use a regional endpoint or a relay; tests point them at local fake providers.
+OPSDESK_SLACK_BASE_URL = env.get_str("SLACK_BASE_URL")
+OPSDESK_SLACK_TOKEN = env.get_str("SLACK_TOKEN")
+OPSDESK_TWILIO_BASE_URL = env.get_str("TWILIO_BASE_URL")
+OPSDESK_TWILIO_ACCOUNT_SID = env.get_str("TWILIO_ACCOUNT_SID")
+OPSDESK_TWILIO_AUTH_TOKEN = env.get_str("TWILIO_AUTH_TOKEN")
+OPSDESK_TWILIO_FROM = env.get_str("TWILIO_FROM")
+OPSDESK_NHN_SMS_BASE_URL = env.get_str("NHN_SMS_BASE_URL")
+OPSDESK_NHN_SMS_APP_KEY = env.get_str("NHN_SMS_APP_KEY")
+OPSDESK_NHN_SMS_SECRET_KEY = env.get_str("NHN_SMS_SECRET_KEY")
+OPSDESK_NHN_SMS_SEND_NO = env.get_str("NHN_SMS_SEND_NO")
+OPSDESK_TELEGRAM_BASE_URL = env.get_str("TELEGRAM_BASE_URL")
+OPSDESK_TELEGRAM_BOT_TOKEN = env.get_str("TELEGRAM_BOT_TOKEN")
 
 LOGGING = {
     "version": 1,

@@ -14,6 +14,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("calls/", include("opsdesk.intake.urls")),
     path("notices/", include("opsdesk.notify.urls")),
+    path("oncall/", include("opsdesk.oncall.urls")),
     path("", include("opsdesk.tenancy.urls")),
     path("", include("opsdesk.tickets.urls")),
 ]

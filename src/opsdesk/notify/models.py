@@ -30,3 +30,44 @@ class AgentNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.title}"
+
+
+class DeliveryStatus(models.TextChoices):
+    QUEUED = "queued", "queued"
+    SENT = "sent", "sent"
+    FAILED = "failed", "failed"
+
+
+class Delivery(models.Model):
+    """One message to one person through one channel (notify/channels), with its attempts.
+
+    ``source`` names what sent it (``escalation:12``) without notify depending on that app.
+    """
+
+    ticket = models.ForeignKey(
+        "tickets.Ticket", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    source = models.CharField(max_length=60, blank=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    channel = models.CharField(max_length=20)
+    address = models.CharField(max_length=300)
+    subject = models.CharField(max_length=300, blank=True)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=500, blank=True)
+    status = models.CharField(
+        max_length=8, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    provider_id = models.CharField(max_length=100, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.channel} to {self.address} ({self.status})"

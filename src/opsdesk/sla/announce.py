@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from opsdesk.core.clock import now
 from opsdesk.notify.services import notice_broadcast
+from opsdesk.oncall.services import escalation_start
 from opsdesk.sla.enums import Metric
 from opsdesk.sla.models import SlaAlert
 from opsdesk.sla.selectors import ticket_clocks
@@ -58,10 +59,12 @@ def sla_escalation_recipients(*, ticket: Ticket) -> list[User]:
 
 
 def sla_escalate(*, ticket: Ticket, kind: str, metric: str, due_at: datetime) -> int:
-    """Tell the people who must act: a notice on their screens and an email.
-
-    The on-call capability replaces this with its escalation policies.
-    """
+    """Start (or continue) the ticket's escalation through its on-call policy; without a
+    policy, tell the assignee and team leads by screen notice and email."""
+    reason = (_("SLA breached") if kind == "breach" else _("SLA warning")) + f": {metric}"
+    escalation = escalation_start(ticket=ticket, reason=reason)
+    if escalation is not None:
+        return 1
     people = sla_escalation_recipients(ticket=ticket)
     title = (_("SLA breached: %(ref)s") if kind == "breach" else _("SLA due soon: %(ref)s")) % {
         "ref": ticket.reference

@@ -31,6 +31,7 @@ from opsdesk.alerts.sources.base import (
     clip,
 )
 from opsdesk.core.errors import InvalidInput
+from opsdesk.oncall.services import escalation_start
 from opsdesk.tickets.enums import Channel, Status, TicketKind
 from opsdesk.tickets.models import Ticket
 from opsdesk.tickets.services import ticket_create, ticket_status_change, ticket_system_event_add
@@ -144,6 +145,12 @@ def _group_incident_open(batch: Batch, group: AlertGroup, item: AlertInput) -> N
             )
             group.status = GroupStatus.FIRING
             batch.result.incidents.append(group.incident.reference)
+            # The support centre's emergency network: page the on-call through the policy
+            # for this team, contract and hour (no policy: the queues and SLA timers act).
+            escalation_start(
+                ticket=group.incident,
+                reason=_("Monitoring alert: %(summary)s") % {"summary": clip(item.summary, 200)},
+            )
         except InvalidInput:
             group.incident = None  # e.g. an inactive organisation: keep it in triage
     group.save(update_fields=["organisation", "contract", "status", "incident"])

@@ -1,0 +1,1 @@
+"""Notification channels behind one interface (docs/subsystems/oncall.md#channels)."""

@@ -1,0 +1,196 @@
+"""On-call reads: who is on call, policy selection, recipients (docs/subsystems/oncall.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.contrib.auth.models import User
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from opsdesk.core.errors import NotFound
+from opsdesk.oncall.enums import PolicyMode, ScheduleKind, StepKind
+from opsdesk.oncall.models import Escalation, EscalationPolicy, Schedule
+from opsdesk.oncall.rotation import Cover, Layer, Shift, schedule_on_call, schedule_shifts
+from opsdesk.sla.calendar import is_business_time
+from opsdesk.sla.selectors import calendar_load
+from opsdesk.tenancy.enums import MemberRole, StaffRole
+from opsdesk.tenancy.models import Team
+from opsdesk.tenancy.selectors import staff_scope
+from opsdesk.tickets.models import Ticket
+from opsdesk.tickets.selectors import access_ticket
+
+
+def _layers(schedule: Schedule) -> list[Layer]:
+    zone = ZoneInfo(schedule.timezone)
+    return [
+        Layer(
+            order=r.order,
+            participants=tuple(int(p) for p in r.participants),
+            first_handoff=datetime.combine(r.start_date, r.handoff_time, tzinfo=zone),
+            length=timedelta(hours=r.length_hours),
+        )
+        for r in schedule.rotations.all()
+    ]
+
+
+def schedule_who(*, schedule: Schedule, at: datetime) -> list[User]:
+    covers = [
+        Cover(user_id=o.user_id, starts_at=o.starts_at, ends_at=o.ends_at)
+        for o in schedule.overrides.filter(starts_at__lte=at, ends_at__gt=at)
+    ]
+    ids = schedule_on_call(_layers(schedule), covers, at)
+    people = {u.pk: u for u in User.objects.filter(pk__in=ids, is_active=True)}
+    return [people[i] for i in ids if i in people]
+
+
+def oncall_mode(*, at: datetime) -> str:
+    """Business hours of the default calendar, or after hours (nights, weekends, holidays)."""
+    business = is_business_time(calendar_load(), at)
+    return PolicyMode.BUSINESS if business else PolicyMode.AFTER_HOURS
+
+
+def oncall_who(*, team: Team, at: datetime) -> list[User]:
+    """The on-site roster in business hours, the on-call rotation after hours; the other kind
+    of schedule stands in when the team has only one."""
+    wanted = (
+        ScheduleKind.ON_SITE if oncall_mode(at=at) == PolicyMode.BUSINESS else ScheduleKind.ON_CALL
+    )
+    schedules = sorted(Schedule.objects.filter(team=team), key=lambda s: (s.kind != wanted, s.pk))
+    for schedule in schedules:
+        people = schedule_who(schedule=schedule, at=at)
+        if people:
+            return people
+    return []
+
+
+def policy_select(*, ticket: Ticket, at: datetime) -> EscalationPolicy | None:
+    """The most specific active policy: contract beats team beats mode; ties by id."""
+    teams = [t for t in (ticket.team_id, ticket.technical_team_id) if t]
+    mode = oncall_mode(at=at)
+    candidates = EscalationPolicy.objects.filter(
+        Q(team__isnull=True) | Q(team_id__in=teams),
+        Q(contract__isnull=True) | Q(contract_id=ticket.contract_id),
+        mode__in=[PolicyMode.ANY, mode],
+        is_active=True,
+    ).order_by("id")
+
+    def score(policy: EscalationPolicy) -> int:
+        return (
+            4 * (policy.contract_id is not None)
+            + 2 * (policy.team_id is not None)
+            + (policy.mode != PolicyMode.ANY)
+        )
+
+    return max(candidates, key=score, default=None)
+
+
+def policy_snapshot(*, policy: EscalationPolicy) -> dict[str, Any]:
+    return {
+        "policy_id": policy.pk,
+        "name": policy.name,
+        "repeat_count": policy.repeat_count,
+        "steps": [
+            {
+                "kind": s.kind,
+                "user_id": s.user_id,
+                "team_id": s.team_id,
+                "delay_minutes": s.delay_minutes,
+            }
+            for s in policy.steps.order_by("order", "id")
+        ],
+    }
+
+
+# Recipients per step kind: (step snapshot, ticket, instant) -> people.
+Resolver = Callable[[dict[str, Any], Ticket, datetime], list[User]]
+
+
+def _step_team(step: dict[str, Any], ticket: Ticket) -> Team | None:
+    team_id = step.get("team_id") or ticket.technical_team_id or ticket.team_id
+    return Team.objects.filter(pk=team_id).first() if team_id else None
+
+
+def _oncall(step: dict[str, Any], ticket: Ticket, at: datetime) -> list[User]:
+    team = _step_team(step, ticket)
+    return oncall_who(team=team, at=at) if team else []
+
+
+def _user(step: dict[str, Any], ticket: Ticket, at: datetime) -> list[User]:
+    return list(User.objects.filter(pk=int(step.get("user_id") or 0), is_active=True))
+
+
+def _members(step: dict[str, Any], ticket: Ticket, roles: list[str] | None) -> list[User]:
+    team = _step_team(step, ticket)
+    if team is None:
+        return []
+    people = User.objects.filter(memberships__team=team, is_active=True)
+    if roles is not None:
+        people = people.filter(memberships__role__in=roles)
+    return list(people.distinct().order_by("id"))
+
+
+def _team(step: dict[str, Any], ticket: Ticket, at: datetime) -> list[User]:
+    return _members(step, ticket, None)
+
+
+def _lead(step: dict[str, Any], ticket: Ticket, at: datetime) -> list[User]:
+    return _members(step, ticket, [MemberRole.TEAM_LEAD])
+
+
+def _centre_head(step: dict[str, Any], ticket: Ticket, at: datetime) -> list[User]:
+    return list(
+        User.objects.filter(staff_profile__role=StaffRole.CENTRE_HEAD, is_active=True).order_by(
+            "id"
+        )
+    )
+
+
+STEP_RESOLVERS: dict[str, Resolver] = {
+    StepKind.NOTIFY_ONCALL: _oncall,
+    StepKind.NOTIFY_USER: _user,
+    StepKind.NOTIFY_TEAM: _team,
+    StepKind.NOTIFY_TEAM_LEAD: _lead,
+    StepKind.NOTIFY_CENTRE_HEAD: _centre_head,
+}
+
+
+def step_recipients(*, step: dict[str, Any], ticket: Ticket, at: datetime) -> list[User]:
+    return STEP_RESOLVERS[step["kind"]](step, ticket, at)
+
+
+def escalation_active_for(*, ticket: Ticket) -> Escalation | None:
+    return Escalation.objects.filter(ticket=ticket, state="active").first()
+
+
+def person_label(user: User) -> str:
+    profile = getattr(user, "staff_profile", None)
+    return profile.display_name if profile is not None else user.get_username()
+
+
+def access_escalation(*, actor: User, escalation_id: int) -> Escalation:
+    """The escalation if the actor may see its ticket, else NotFound."""
+    escalation = Escalation.objects.select_related("ticket").filter(pk=escalation_id).first()
+    if escalation is None:
+        raise NotFound(_("No such escalation."))
+    access_ticket(actor=actor, reference=escalation.ticket.reference)
+    return escalation
+
+
+def team_for_who(*, actor: User, slug: str) -> Team:
+    staff_scope(user=actor)
+    team = Team.objects.filter(slug=slug).first()
+    if team is None:
+        raise NotFound(_("No such team."))
+    return team
+
+
+def schedule_shift_list(*, schedule: Schedule, start: datetime, end: datetime) -> list[Shift]:
+    covers = [
+        Cover(user_id=o.user_id, starts_at=o.starts_at, ends_at=o.ends_at)
+        for o in schedule.overrides.filter(starts_at__lt=end, ends_at__gt=start)
+    ]
+    return schedule_shifts(_layers(schedule), covers, start, end)
