@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.contrib.auth.models import User
-from django.db.models import F
+from django.db.models import F, Max
 
 from opsdesk.core.clock import now
+from opsdesk.oncall.enums import PolicyMode
+from opsdesk.oncall.selectors import oncall_mode, oncall_who
 from opsdesk.tenancy.enums import MemberRole, TeamKind
 from opsdesk.tenancy.models import Contract, RoutingRule, Team, TeamMembership
 
@@ -17,6 +20,8 @@ class Route:
     team: Team | None
     technical_team: Team | None
     assignee: User | None
+    # "business" or "after_hours": which roster the assignee came from.
+    mode: str = ""
 
 
 def routing_rule_find(*, service_line: str, contract: Contract | None) -> RoutingRule | None:
@@ -30,7 +35,7 @@ def routing_rule_find(*, service_line: str, contract: Contract | None) -> Routin
     return rules.filter(contract__isnull=True).first()
 
 
-def round_robin_pick(*, team: Team) -> User | None:
+def round_robin_pick(*, team: Team, among: list[int] | None = None) -> User | None:
     """The available member of ``team`` who was assigned longest ago (never-assigned first).
 
     Must run inside the caller's transaction: the membership row is locked and stamped so
@@ -48,12 +53,33 @@ def round_robin_pick(*, team: Team) -> User | None:
         .select_related("user")
         .order_by(F("last_assigned_at").asc(nulls_first=True), "id")
     )
+    if among is not None:
+        candidates = candidates.filter(user_id__in=among)
     membership = candidates.first()
     if membership is None:
         return None
-    membership.last_assigned_at = now()
+    # Strictly later than anyone's stamp in the team, so the order holds even when two
+    # assignments share a clock reading (coarse clocks, frozen time in tests).
+    latest = TeamMembership.objects.filter(team=team).aggregate(m=Max("last_assigned_at"))["m"]
+    stamp = now()
+    if latest is not None and latest >= stamp:
+        stamp = latest + timedelta(microseconds=1)
+    membership.last_assigned_at = stamp
     membership.save(update_fields=["last_assigned_at"])
     return membership.user
+
+
+def roster_pick(*, team: Team) -> tuple[User | None, str]:
+    """The procedure's two regimes: in business hours the on-site roster (round-robin among
+    those on site), after hours, at weekends and on public holidays the person on call.
+    Teams without schedules fall back to round-robin among all available members."""
+    at = now()
+    mode = oncall_mode(at=at)
+    people = oncall_who(team=team, at=at)
+    if people and mode == PolicyMode.AFTER_HOURS:
+        return people[0], mode
+    picked = round_robin_pick(team=team, among=[p.pk for p in people] if people else None)
+    return picked or (people[0] if people else None), mode
 
 
 def triage_team() -> Team | None:
@@ -64,11 +90,14 @@ def triage_team() -> Team | None:
 
 def route_resolve(*, service_line: str, contract: Contract | None, auto_assign: bool) -> Route:
     rule = routing_rule_find(service_line=service_line, contract=contract) if service_line else None
-    if rule is None:
-        team = triage_team()
-        assignee = round_robin_pick(team=team) if team is not None and auto_assign else None
-        return Route(team=team, technical_team=None, assignee=assignee)
-    assignee = rule.fixed_assignee
-    if assignee is None and auto_assign:
-        assignee = round_robin_pick(team=rule.first_line_team)
-    return Route(team=rule.first_line_team, technical_team=rule.technical_team, assignee=assignee)
+    team = rule.first_line_team if rule is not None else triage_team()
+    assignee = rule.fixed_assignee if rule is not None else None
+    mode = ""
+    if assignee is None and auto_assign and team is not None:
+        assignee, mode = roster_pick(team=team)
+    return Route(
+        team=team,
+        technical_team=rule.technical_team if rule is not None else None,
+        assignee=assignee,
+        mode=mode,
+    )

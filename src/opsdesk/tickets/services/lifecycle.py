@@ -128,7 +128,7 @@ def ticket_create(
         actor_label=actor_label,
         changes=snapshot,
         body=description,
-        data={"routed": route.team is not None and team is None},
+        data={"routed": route.team is not None and team is None, "mode": route.mode},
         at=at,
     )
     return ticket
