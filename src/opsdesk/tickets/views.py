@@ -169,12 +169,16 @@ def _after_action(
 @staff_required
 def ticket_reply(request: HttpRequest, reference: str) -> HttpResponse:
     ticket = _ticket(request, reference)
-    form = ReplyForm(request.POST, prefix="reply")
+    form = ReplyForm(request.POST, request.FILES, prefix="reply")
     ok = False
     if form.is_valid():
+        files = [
+            (upload.name, upload.content_type or "application/octet-stream", upload.read())
+            for upload in form.cleaned_data["attachments"]
+        ]
         try:
             ticket_email_reply_send(
-                ticket=ticket, actor=_user(request), body=form.cleaned_data["body"]
+                ticket=ticket, actor=_user(request), body=form.cleaned_data["body"], files=files
             )
             ok = True
         except InvalidInput as exc:

@@ -105,3 +105,33 @@ def test_temporary_failure_re_enqueues_with_backoff(settings, make_mail):
     backend = outbound_send_task.get_backend()
     queued = backend.results  # type: ignore[attr-defined]
     assert len(queued) == 1 and queued[0].task.run_after is not None
+
+
+def test_files_uploaded_with_a_reply_reach_the_customer_and_the_timeline(
+    smtp_server, make_mail, client, django_capture_on_commit_callbacks, settings, tmp_path
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path)},
+        },
+    }
+    first = email_ingest(raw=make_mail(), received_via="file")
+    ticket = Ticket.objects.get(reference=first.ticket_ref)
+    agent = make_staff(team=ticket.team)
+    client.force_login(agent)
+    upload = SimpleUploadedFile("조치내역.txt", "재시작 완료\n".encode(), "text/plain")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("tickets:reply", args=[ticket.reference]),
+            {"reply-body": "See the attached report.", "reply-attachments": [upload]},
+        )
+    assert response.status_code in (200, 302)
+    reply = _received(smtp_server)[-1]
+    files = {part.get_filename(): part.get_content() for part in reply.iter_attachments()}
+    assert files == {"조치내역.txt": "재시작 완료\n"}
+    event = ticket.events.get(kind=EventKind.REPLY)
+    assert [a.filename for a in event.attachments.all()] == ["조치내역.txt"]

@@ -22,7 +22,7 @@ from opsdesk.intake.email.senders import address_is_bouncing
 from opsdesk.intake.email.tasks import outbound_send_task
 from opsdesk.intake.models import InboundMessage, OutboundKind, OutboundMessage
 from opsdesk.tickets.models import Attachment, Ticket, TimelineEvent
-from opsdesk.tickets.services import ticket_reply_add
+from opsdesk.tickets.services import ticket_attachment_add, ticket_reply_add
 
 MAX_REFERENCES = 20
 
@@ -169,11 +169,33 @@ def _reply_recipients(ticket: Ticket) -> tuple[list[str], list[str]]:
 
 @transaction.atomic
 def ticket_email_reply_send(
-    *, ticket: Ticket, actor: User, body: str, attachments: Sequence[Attachment] = ()
+    *,
+    ticket: Ticket,
+    actor: User,
+    body: str,
+    attachments: Sequence[Attachment] = (),
+    files: Sequence[tuple[str, str, bytes]] = (),
 ) -> TimelineEvent:
     """An agent's reply: on the timeline (ticket_reply_add) and mailed with quoted history,
-    threaded (In-Reply-To/References) so the customer's answer comes back to this ticket."""
+    threaded (In-Reply-To/References) so the customer's answer comes back to this ticket.
+
+    ``files`` are (name, content type, bytes) the agent uploaded with the reply: stored on
+    the reply's timeline entry and attached to the mail, within the mail size limit."""
     event = ticket_reply_add(ticket=ticket, actor=actor, body=body)
+    attachments = [
+        *attachments,
+        *(
+            ticket_attachment_add(
+                ticket=ticket,
+                event=event,
+                filename=name,
+                content=content,
+                content_type=content_type,
+                max_bytes=conf.max_attachment_bytes(),
+            )
+            for name, content_type, content in files
+        ),
+    ]
     to, cc = _reply_recipients(ticket)
     if not to:
         return event
