@@ -40,7 +40,7 @@ def _twilio(request: Seen) -> tuple[int, dict]:
     if request.path == f"/2010-04-01/Accounts/{SID}/Calls.json":
         if form.get("To") == ["+15005550001"]:
             return 400, {"code": 21217, "message": "Phone number is not valid", "status": 400}
-        assert form["Twiml"][0].startswith("<Response><Say>[CSR-2026-000001]")
+        assert form["Twiml"][0].startswith('<Response><Say language="ko-KR">[CSR-2026-000001]')
         return 201, {"sid": "CA0001", "status": "queued"}
     if request.path != f"/2010-04-01/Accounts/{SID}/Messages.json":
         return 404, {"code": 20404, "message": "not found", "status": 404}

@@ -24,7 +24,7 @@ class StepKind(models.TextChoices):
 
 
 class EscalationState(models.TextChoices):
-    ACTIVE = "active", _("Active")
+    ACTIVE = "active", _("Escalating")
     ACKNOWLEDGED = "acknowledged", _("Acknowledged")
     RESOLVED = "resolved", _("Resolved")
     EXHAUSTED = "exhausted", _("Exhausted")

@@ -163,7 +163,7 @@ class ContactMethod(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="contact_methods"
     )
-    channel = models.CharField(_("channel"), max_length=20)
+    channel = models.CharField(_("notification channel"), max_length=20)
     address = models.CharField(_("address"), max_length=300)
 
     class Meta:
@@ -183,7 +183,7 @@ class NotificationRule(models.Model):
     )
     urgent = models.BooleanField(_("urgent"), default=True)
     order = models.PositiveIntegerField(_("order"), default=0)
-    channel = models.CharField(_("channel"), max_length=20)
+    channel = models.CharField(_("notification channel"), max_length=20)
     delay_minutes = models.PositiveIntegerField(_("delay (minutes)"), default=0)
 
     class Meta:

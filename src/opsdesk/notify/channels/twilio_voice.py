@@ -26,7 +26,12 @@ class TwilioVoiceChannel:
         base = getattr(settings, "OPSDESK_TWILIO_BASE_URL", "") or DEFAULT_BASE
         sid = getattr(settings, "OPSDESK_TWILIO_ACCOUNT_SID", "")
         secret = getattr(settings, "OPSDESK_TWILIO_AUTH_TOKEN", "")
-        twiml = f"<Response><Say>{escape(message.subject)}</Say></Response>"
+        # Korean text-to-speech: the default voice would spell Hangul out in English.
+        voice_language = getattr(settings, "OPSDESK_TWILIO_VOICE_LANGUAGE", "") or "ko-KR"
+        twiml = (
+            f'<Response><Say language="{escape(voice_language)}">'
+            f"{escape(message.subject)}</Say></Response>"
+        )
         form = {"To": address, "From": getattr(settings, "OPSDESK_TWILIO_FROM", ""), "Twiml": twiml}
         answer = http_request(
             method="POST",
