@@ -98,7 +98,7 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATA_DIR.mkdir(parents=True, exist_ok=True)
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Persistent per-process connections: opening one runs the PRAGMAs below each time.
     # WAL lets readers and the one writer proceed together; IMMEDIATE takes the write
     # lock at BEGIN so two writers queue on busy_timeout instead of failing mid-transaction.
     DATABASES["default"]["OPTIONS"] = {
