@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -165,25 +166,46 @@ def _after_action(
     return response
 
 
+def _act(
+    request: HttpRequest,
+    ticket: Ticket,
+    form: forms.Form,
+    form_name: str,
+    action: Callable[[dict[str, Any]], object],
+) -> HttpResponse:
+    """The shape of every ticket action: validate the form, call one service, show its
+    InvalidInput next to the field, re-render (htmx) or redirect."""
+    ok = False
+    if form.is_valid():
+        try:
+            action(form.cleaned_data)
+            ok = True
+        except InvalidInput as exc:
+            add_service_error(form, exc)
+    return _after_action(request, ticket, form_name, form, ok)
+
+
+def _uploads(data: dict[str, Any]) -> list[tuple[str, str, bytes]]:
+    return [
+        (upload.name, upload.content_type or "application/octet-stream", upload.read())
+        for upload in data["attachments"]
+    ]
+
+
 @require_POST
 @staff_required
 def ticket_reply(request: HttpRequest, reference: str) -> HttpResponse:
     ticket = _ticket(request, reference)
     form = ReplyForm(request.POST, request.FILES, prefix="reply")
-    ok = False
-    if form.is_valid():
-        files = [
-            (upload.name, upload.content_type or "application/octet-stream", upload.read())
-            for upload in form.cleaned_data["attachments"]
-        ]
-        try:
-            ticket_email_reply_send(
-                ticket=ticket, actor=_user(request), body=form.cleaned_data["body"], files=files
-            )
-            ok = True
-        except InvalidInput as exc:
-            add_service_error(form, exc)
-    return _after_action(request, ticket, "reply_form", form, ok)
+    return _act(
+        request,
+        ticket,
+        form,
+        "reply_form",
+        lambda data: ticket_email_reply_send(
+            ticket=ticket, actor=_user(request), body=data["body"], files=_uploads(data)
+        ),
+    )
 
 
 @require_POST
@@ -191,16 +213,15 @@ def ticket_reply(request: HttpRequest, reference: str) -> HttpResponse:
 def ticket_note(request: HttpRequest, reference: str) -> HttpResponse:
     ticket = _ticket(request, reference)
     form = NoteForm(request.POST, prefix="note")
-    ok = False
-    if form.is_valid():
-        try:
-            services.ticket_note_add(
-                ticket=ticket, actor=_user(request), body=form.cleaned_data["body"]
-            )
-            ok = True
-        except InvalidInput as exc:
-            add_service_error(form, exc)
-    return _after_action(request, ticket, "note_form", form, ok)
+    return _act(
+        request,
+        ticket,
+        form,
+        "note_form",
+        lambda data: services.ticket_note_add(
+            ticket=ticket, actor=_user(request), body=data["body"]
+        ),
+    )
 
 
 @require_POST
@@ -208,22 +229,19 @@ def ticket_note(request: HttpRequest, reference: str) -> HttpResponse:
 def ticket_assign_view(request: HttpRequest, reference: str) -> HttpResponse:
     ticket = _ticket(request, reference)
     form = AssignForm(request.POST, prefix="assign")
-    ok = False
-    if form.is_valid():
-        assignee = form.cleaned_data["assignee"]
-        if "assign_to_me" in request.POST:
-            assignee = _user(request)
-        try:
-            services.ticket_assign(
-                ticket=ticket,
-                actor=_user(request),
-                assignee=assignee,
-                team=form.cleaned_data["team"],
-            )
-            ok = True
-        except InvalidInput as exc:
-            add_service_error(form, exc)
-    return _after_action(request, ticket, "assign_form", form, ok)
+    me = "assign_to_me" in request.POST
+    return _act(
+        request,
+        ticket,
+        form,
+        "assign_form",
+        lambda data: services.ticket_assign(
+            ticket=ticket,
+            actor=_user(request),
+            assignee=_user(request) if me else data["assignee"],
+            team=data["team"],
+        ),
+    )
 
 
 @require_POST
@@ -231,19 +249,15 @@ def ticket_assign_view(request: HttpRequest, reference: str) -> HttpResponse:
 def ticket_status(request: HttpRequest, reference: str) -> HttpResponse:
     ticket = _ticket(request, reference)
     form = StatusForm(request.POST, prefix="status", ticket=ticket)
-    ok = False
-    if form.is_valid():
-        try:
-            services.ticket_status_change(
-                ticket=ticket,
-                actor=_user(request),
-                status=form.cleaned_data["status"],
-                comment=form.cleaned_data["comment"],
-            )
-            ok = True
-        except InvalidInput as exc:
-            add_service_error(form, exc)
-    return _after_action(request, ticket, "status_form", form, ok)
+    return _act(
+        request,
+        ticket,
+        form,
+        "status_form",
+        lambda data: services.ticket_status_change(
+            ticket=ticket, actor=_user(request), status=data["status"], comment=data["comment"]
+        ),
+    )
 
 
 @require_POST
@@ -251,14 +265,13 @@ def ticket_status(request: HttpRequest, reference: str) -> HttpResponse:
 def ticket_fields(request: HttpRequest, reference: str) -> HttpResponse:
     ticket = _ticket(request, reference)
     form = FieldsForm(request.POST, prefix="fields")
-    ok = False
-    if form.is_valid():
-        try:
-            services.ticket_update(ticket=ticket, actor=_user(request), changes=form.cleaned_data)
-            ok = True
-        except InvalidInput as exc:
-            add_service_error(form, exc)
-    return _after_action(request, ticket, "fields_form", form, ok)
+    return _act(
+        request,
+        ticket,
+        form,
+        "fields_form",
+        lambda data: services.ticket_update(ticket=ticket, actor=_user(request), changes=data),
+    )
 
 
 def _organisation_from(request: HttpRequest) -> Organisation | None:
