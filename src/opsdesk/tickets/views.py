@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django import forms
-from django.contrib.auth.models import User
+from django.contrib.auth.models import AnonymousUser, User
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
@@ -30,6 +30,7 @@ from opsdesk.tickets.forms import (
     add_service_error,
 )
 from opsdesk.tickets.models import Ticket
+from opsdesk.tickets.panels import panels_for
 from opsdesk.tickets.selectors import (
     QUEUES,
     TicketFilters,
@@ -122,10 +123,11 @@ def _clock_rows(ticket: Ticket) -> list[dict[str, Any]]:
     ]
 
 
-def _main_context(ticket: Ticket, **overrides: Any) -> dict[str, Any]:
+def _main_context(ticket: Ticket, actor: User | AnonymousUser, **overrides: Any) -> dict[str, Any]:
     context: dict[str, Any] = {
         "ticket": ticket,
         "clocks": _clock_rows(ticket),
+        "panels": panels_for(ticket=ticket, actor=actor),
         "events": ticket_timeline(ticket=ticket),
         "reply_form": ReplyForm(prefix="reply"),
         "note_form": NoteForm(prefix="note"),
@@ -144,7 +146,9 @@ def _main_context(ticket: Ticket, **overrides: Any) -> dict[str, Any]:
 @staff_required
 def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
     ticket = _ticket(request, reference)
-    return render(request, "tickets/detail.html", {"nav": "queues", **_main_context(ticket)})
+    return render(
+        request, "tickets/detail.html", {"nav": "queues", **_main_context(ticket, request.user)}
+    )
 
 
 def _after_action(
@@ -155,7 +159,11 @@ def _after_action(
     if ok and not request.htmx:  # type: ignore[attr-defined]
         return redirect("tickets:detail", reference=ticket.reference)
     fresh = access_ticket(actor=request.user, reference=ticket.reference)
-    context = _main_context(fresh) if ok else _main_context(fresh, **{form_name: form})
+    context = (
+        _main_context(fresh, request.user)
+        if ok
+        else _main_context(fresh, request.user, **{form_name: form})
+    )
     template = "tickets/_main.html" if request.htmx else "tickets/detail.html"  # type: ignore[attr-defined]
     status = 200 if ok else 422
     response = render(request, template, {"nav": "queues", **context}, status=status)
