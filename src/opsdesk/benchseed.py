@@ -397,9 +397,18 @@ def seed(
         _reset_sequences(
             [Organisation, Contract, Contact, ContactEmail, ContactPhone, Ticket, TimelineEvent]
         )
+    _analyze()
     return SeedResult(
         organisations=organisations, contacts=len(customers), tickets=tickets, events=made_events
     )
+
+
+def _analyze() -> None:
+    """Refresh the planner's statistics. Autovacuum would do it some minutes later; until
+    then PostgreSQL plans the queues for empty tables (a sort of every visible ticket
+    instead of walking the index: 24 ms instead of 0.2 ms at 10k tickets)."""
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
 
 
 def _flush(rows: list[tuple[Any, ...]], events: list[tuple[Any, ...]]) -> int:

@@ -32,6 +32,17 @@ def staff_scope(*, user: User | AnonymousUser) -> StaffScope:
     (customer contacts, deactivated staff, anonymous visitors)."""
     if not user.is_authenticated or not user.is_active:
         raise PermissionDenied(_("Sign in as support-centre staff."))
+    # Kept on the user object, which lives as long as one request: authentication and the
+    # queue selector both ask, and the answer cannot change within the request.
+    cached: StaffScope | None = user.__dict__.get("_opsdesk_staff_scope")
+    if cached is not None:
+        return cached
+    scope = _staff_scope_load(user)
+    user.__dict__["_opsdesk_staff_scope"] = scope
+    return scope
+
+
+def _staff_scope_load(user: User) -> StaffScope:
     try:
         profile = user.staff_profile
     except StaffProfile.DoesNotExist:
@@ -59,9 +70,13 @@ def organisation_list(*, search: str = "") -> QuerySet[Organisation]:
     return qs
 
 
-def organisation_get(*, code: str) -> Organisation:
+def organisation_get(*, code: str, details: bool = True) -> Organisation:
+    """By code; ``details`` also loads its mail domains and office phones."""
+    qs = Organisation.objects.all()
+    if details:
+        qs = qs.prefetch_related("domains", "phones")
     try:
-        return Organisation.objects.prefetch_related("domains", "phones").get(code=code)
+        return qs.get(code=code)
     except Organisation.DoesNotExist as exc:
         raise NotFound(_("No organisation %(code)r.") % {"code": code}) from exc
 

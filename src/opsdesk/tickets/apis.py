@@ -53,7 +53,7 @@ router = Router(tags=["tickets"])
 
 
 def _organisation(code: str) -> Organisation:
-    return resolve("organisation", lambda: organisation_get(code=code))
+    return resolve("organisation", lambda: organisation_get(code=code, details=False))
 
 
 def _contact(contact_id: int | None) -> Contact | None:

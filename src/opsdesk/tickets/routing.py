@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib.auth.models import User
-from django.db.models import F, Max
+from django.db.models import F, Max, Subquery
 
 from opsdesk.core.clock import now
 from opsdesk.oncall.enums import PolicyMode
@@ -41,8 +41,18 @@ def round_robin_pick(*, team: Team, among: list[int] | None = None) -> User | No
     Must run inside the caller's transaction: the membership row is locked and stamped so
     two tickets created at once go to two different people.
     """
+    # The team's latest stamp comes along as a subquery: the new stamp must be strictly
+    # later than anyone's, so the order holds even when two assignments share a clock
+    # reading (coarse clocks, frozen time in tests).
+    latest = (
+        TeamMembership.objects.filter(team=team)
+        .order_by()
+        .values("team")
+        .annotate(m=Max("last_assigned_at"))
+        .values("m")
+    )
     candidates = (
-        TeamMembership.objects.select_for_update(skip_locked=True)
+        TeamMembership.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(
             team=team,
             role__in=[MemberRole.AGENT, MemberRole.ENGINEER],
@@ -50,7 +60,8 @@ def round_robin_pick(*, team: Team, among: list[int] | None = None) -> User | No
             user__staff_profile__is_active=True,
             user__staff_profile__is_available=True,
         )
-        .select_related("user")
+        .select_related("user__staff_profile")
+        .annotate(team_latest=Subquery(latest))
         .order_by(F("last_assigned_at").asc(nulls_first=True), "id")
     )
     if among is not None:
@@ -58,14 +69,11 @@ def round_robin_pick(*, team: Team, among: list[int] | None = None) -> User | No
     membership = candidates.first()
     if membership is None:
         return None
-    # Strictly later than anyone's stamp in the team, so the order holds even when two
-    # assignments share a clock reading (coarse clocks, frozen time in tests).
-    latest = TeamMembership.objects.filter(team=team).aggregate(m=Max("last_assigned_at"))["m"]
     stamp = now()
-    if latest is not None and latest >= stamp:
-        stamp = latest + timedelta(microseconds=1)
-    membership.last_assigned_at = stamp
-    membership.save(update_fields=["last_assigned_at"])
+    team_latest = membership.team_latest  # type: ignore[attr-defined]
+    if team_latest is not None and team_latest >= stamp:
+        stamp = team_latest + timedelta(microseconds=1)
+    TeamMembership.objects.filter(pk=membership.pk).update(last_assigned_at=stamp)
     return membership.user
 
 

@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db.models import F, Model
+from django.db import connection
+from django.db.models import Model
 from django.utils.translation import gettext as _
 
 from opsdesk.core.clock import now
@@ -98,15 +99,21 @@ def reference_next(*, kind: str, at: datetime) -> str:
     """
     prefix = REFERENCE_PREFIX[TicketKind(kind)]
     year = at.astimezone(ZoneInfo(settings.TIME_ZONE)).year
-    updated = ReferenceSequence.objects.filter(prefix=prefix, year=year).update(
-        last_value=F("last_value") + 1
+    table = connection.ops.quote_name(ReferenceSequence._meta.db_table)
+    # One statement instead of UPDATE + SELECT: RETURNING exists in SQLite (3.35+) and
+    # PostgreSQL alike, and the ORM's update() cannot return the new value.
+    sql = (
+        f"UPDATE {table} SET last_value = last_value + 1 "  # noqa: S608 - table name from the model
+        "WHERE prefix = %s AND year = %s RETURNING last_value"
     )
-    if not updated:
-        ReferenceSequence.objects.get_or_create(prefix=prefix, year=year)
-        ReferenceSequence.objects.filter(prefix=prefix, year=year).update(
-            last_value=F("last_value") + 1
-        )
-    value = ReferenceSequence.objects.get(prefix=prefix, year=year).last_value
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [prefix, year])
+        row = cursor.fetchone()
+        if row is None:
+            ReferenceSequence.objects.get_or_create(prefix=prefix, year=year)
+            cursor.execute(sql, [prefix, year])
+            row = cursor.fetchone()
+    value = int(row[0])
     return f"{prefix}-{year}-{value:06d}"
 
 
