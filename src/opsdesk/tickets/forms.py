@@ -11,6 +11,7 @@ from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from opsdesk.core.errors import OpsDeskError
+from opsdesk.core.widgets import FastSelect
 from opsdesk.tenancy.enums import ServiceLine
 from opsdesk.tenancy.models import Contact, Contract, Organisation, Team
 from opsdesk.tenancy.selectors import contact_list, contract_list, organisation_list, staff_list
@@ -61,18 +62,27 @@ class StaffChoiceField(forms.ModelChoiceField):
 
 
 class QueueFilterForm(forms.Form):
-    status = forms.ChoiceField(required=False, choices=_blank(_("Any status")) + Status.choices)
-    kind = forms.ChoiceField(required=False, choices=_blank(_("Any kind")) + TicketKind.choices)
-    priority = forms.ChoiceField(
-        required=False, choices=_blank(_("Any priority")) + Priority.choices
+    status = forms.ChoiceField(
+        widget=FastSelect, required=False, choices=_blank(_("Any status")) + Status.choices
     )
-    channel = forms.ChoiceField(required=False, choices=_blank(_("Any channel")) + Channel.choices)
+    kind = forms.ChoiceField(
+        widget=FastSelect, required=False, choices=_blank(_("Any kind")) + TicketKind.choices
+    )
+    priority = forms.ChoiceField(
+        widget=FastSelect, required=False, choices=_blank(_("Any priority")) + Priority.choices
+    )
+    channel = forms.ChoiceField(
+        widget=FastSelect, required=False, choices=_blank(_("Any channel")) + Channel.choices
+    )
     sla = forms.ChoiceField(
+        widget=FastSelect,
         required=False,
         choices=[("", _("Any SLA state")), ("warning", _("Due soon")), ("breached", _("Overdue"))],
     )
     sort = forms.ChoiceField(
-        required=False, choices=[("new", _("Newest first")), ("due", _("SLA due first"))]
+        widget=FastSelect,
+        required=False,
+        choices=[("new", _("Newest first")), ("due", _("SLA due first"))],
     )
     q = forms.CharField(required=False, max_length=100, label=_("Search"))
 
@@ -165,10 +175,18 @@ class NoteForm(forms.Form):
 
 class AssignForm(forms.Form):
     assignee = StaffChoiceField(
-        queryset=User.objects.none(), required=False, label=_("Assignee"), empty_label=_("Nobody")
+        queryset=User.objects.none(),
+        required=False,
+        label=_("Assignee"),
+        empty_label=_("Nobody"),
+        widget=FastSelect,
     )
     team = forms.ModelChoiceField(
-        queryset=Team.objects.none(), required=False, label=_("Team"), empty_label=_("Keep team")
+        queryset=Team.objects.none(),
+        required=False,
+        label=_("Team"),
+        empty_label=_("Keep team"),
+        widget=FastSelect,
     )
 
     def __init__(self, *args: Any, **kwargs: Any):
@@ -179,7 +197,7 @@ class AssignForm(forms.Form):
 
 
 class StatusForm(forms.Form):
-    status = forms.ChoiceField(label=_("New status"))
+    status = forms.ChoiceField(label=_("New status"), widget=FastSelect)
     comment = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 2}), label=_("Comment")
     )
@@ -196,7 +214,10 @@ class StatusForm(forms.Form):
 
 
 class FieldsForm(forms.Form):
-    priority = forms.ChoiceField(choices=Priority.choices, label=_("Priority"))
+    priority = forms.ChoiceField(choices=Priority.choices, label=_("Priority"), widget=FastSelect)
     severity = forms.ChoiceField(
-        required=False, choices=_blank("—") + Severity.choices, label=_("Severity")
+        required=False,
+        choices=_blank("—") + Severity.choices,
+        label=_("Severity"),
+        widget=FastSelect,
     )
