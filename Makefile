@@ -3,6 +3,7 @@
 #   make test           the whole test suite on SQLite
 #   make test-postgres  the same suite on PostgreSQL (127.0.0.1:5432, user postgres)
 #   make lint           ruff check, ruff format --check, mypy
+#   make bench          the ticket-core benchmark (bench/README.md), figures to bench/RESULTS.md
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -11,9 +12,10 @@ OPSDESK := $(BIN)/opsdesk
 BIND ?= 127.0.0.1:8000
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/opsdesk
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 
-.PHONY: run test test-postgres lint venv venv-dev messages migrate demo clean-venv
+.PHONY: run test test-postgres lint bench venv venv-dev messages migrate demo clean-venv
 
 # Stamp files: a second `make` is instant; a changed pyproject.toml reinstalls.
 $(BIN)/python:
@@ -67,6 +69,10 @@ test: venv-dev messages
 
 test-postgres: venv-dev messages
 	OPSDESK_DATABASE_URL=$(POSTGRES_URL) $(BIN)/pytest $(PYTEST_ARGS) || [ $$? -eq 5 ]
+
+# The ticket-core benchmark (bench/README.md); appends its figures to bench/RESULTS.md.
+bench: venv-dev messages
+	$(BIN)/python bench/tickets.py --results bench/RESULTS.md $(BENCH_ARGS)
 
 lint: venv-dev
 	$(BIN)/ruff check .
