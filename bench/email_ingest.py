@@ -2,6 +2,7 @@
 docs/subsystems/email.md.
 
 Usage: .venv/bin/python bench/email_ingest.py [--messages 1000] [--backends sqlite,postgres]
+       [--profile]  (needs pyinstrument in .venv; prints where the time goes)
 
 For each backend, a child process sets up a throwaway site (SQLite in a temporary
 OPSDESK_DATA_DIR; PostgreSQL in a scratch database `opsdesk_bench_email` on the server of
@@ -44,7 +45,7 @@ def _messages(count: int) -> list[bytes]:
     return out
 
 
-def _inner(backend: str, count: int) -> None:
+def _inner(backend: str, count: int, profile: bool = False) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opsdesk.config.settings")
     os.environ["OPSDESK_EMAIL_RATE_LIMIT_PER_HOUR"] = "0"
     os.environ["OPSDESK_LOG_LEVEL"] = "WARNING"
@@ -62,17 +63,30 @@ def _inner(backend: str, count: int) -> None:
     email_ingest(
         raw=b"Message-ID: <warm@bench.test>\r\nFrom: a@b.test\r\n\r\nx", received_via="file"
     )
+    profiler = _profiler() if profile else None
     start = time.perf_counter()
     actions: dict[str, int] = {}
     for raw in messages:
         result = email_ingest(raw=raw, received_via="file")
         actions[result.action] = actions.get(result.action, 0) + 1
     elapsed = time.perf_counter() - start
+    if profiler is not None:
+        profiler.stop()
+        print(profiler.output_text(unicode=True, color=False, show_all=False))
     megabytes = sum(map(len, messages)) / 1e6
     print(
         f"{backend:<10} {count} messages ({megabytes:.0f} MB) in {elapsed:.2f} s: "
         f"{count / elapsed:.0f} messages/s  {actions}"
     )
+
+
+def _profiler():  # type: ignore[no-untyped-def]
+    """pyinstrument (a profiling aid, not a dependency: pip install it into .venv)."""
+    from pyinstrument import Profiler
+
+    profiler = Profiler(interval=0.0005)
+    profiler.start()
+    return profiler
 
 
 def _postgres_url() -> str | None:
@@ -90,7 +104,7 @@ def _postgres_url() -> str | None:
     return f"{server}/{SCRATCH_DB}"
 
 
-def _run(backend: str, count: int) -> None:
+def _run(backend: str, count: int, profile: bool) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPSDESK_")}
     with tempfile.TemporaryDirectory(prefix="bench-email-") as data_dir:
         env["OPSDESK_DATA_DIR"] = data_dir
@@ -100,6 +114,7 @@ def _run(backend: str, count: int) -> None:
                 return
             env["OPSDESK_DATABASE_URL"] = url
         command = [sys.executable, __file__, "--inner", backend, "--messages", str(count)]
+        command += ["--profile"] if profile else []
         subprocess.run(command, env=env, check=True)
 
 
@@ -107,13 +122,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--profile", action="store_true", help="print a pyinstrument profile")
     parser.add_argument("--inner", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.inner:
-        _inner(args.inner, args.messages)
+        _inner(args.inner, args.messages, args.profile)
         return
     for backend in args.backends.split(","):
-        _run(backend.strip(), args.messages)
+        _run(backend.strip(), args.messages, args.profile)
 
 
 if __name__ == "__main__":

@@ -3,10 +3,11 @@
 Usage: .venv/bin/python bench/tickets.py [--databases sqlite,postgresql]
            [--sizes 10000,100000] [--postgres-sizes 10000,100000,1000000]
            [--requests 400] [--creates 1000] [--workers 2] [--results bench/RESULTS.md]
+           [--data-dir DIR [--reuse | --seed-only]]
 
-For each database and size it grows one scratch database with `opsdesk bench seed` (10k,
-then 90k more, ...), starts the production server (`opsdesk serve`, gunicorn with
-``--workers`` sync workers) on 127.0.0.1 and drives it from separate load processes:
+For each database and size it seeds one scratch site with `opsdesk bench seed`, starts the
+production server (`opsdesk serve`, gunicorn with ``--workers`` sync workers) on 127.0.0.1
+and drives it from separate load processes:
 
 - the team queue page (agent UI) and the API list (``queue=team``, 50 rows), each first
   page and a page ~90 % deep through the cursor;
@@ -208,44 +209,76 @@ def markdown(runs: list[dict[str, object]], options: argparse.Namespace) -> str:
     return "\n".join(lines) + "\n"
 
 
+def site(root: Path, database: str, size: int, options: argparse.Namespace) -> dict[str, str]:
+    """A scratch site holding exactly ``size`` seeded tickets: one database per size, so a
+    million-ticket database can be loaded once and measured again (``--reuse``)."""
+    data_dir = root / f"{database}-{size}"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "OPSDESK_DATA_DIR": str(data_dir), "OPSDESK_LOG_LEVEL": "WARNING"}
+    env.pop("OPSDESK_DATABASE_URL", None)
+    if database == "postgresql":
+        env["OPSDESK_DATABASE_URL"] = f"{options.postgres_url}_{size}"
+    if options.reuse and seeded_count(env) == size:
+        print(f"\n{database}: reusing {size:,} seeded tickets")
+        return env
+    if database == "postgresql":
+        postgres_recreate(env["OPSDESK_DATABASE_URL"])
+    else:
+        (data_dir / "opsdesk.sqlite3").unlink(missing_ok=True)
+    opsdesk(env, "migrate", "--noinput", "-v0")
+    started = time.perf_counter()
+    opsdesk(env, "bench", "seed", "--tickets", str(size))
+    print(f"\n{database}: seeded {size:,} tickets in {time.perf_counter() - started:.0f} s")
+    return env
+
+
+def seeded_count(env: dict[str, str]) -> int:
+    # A measured site holds more (the create phase adds tickets), so it is seeded afresh.
+    count = "from opsdesk.tickets.models import Ticket; print(Ticket.objects.count())"
+    try:
+        out = opsdesk(env, "shell", "--no-imports", "-c", count).strip().splitlines()[-1]
+    except (subprocess.CalledProcessError, IndexError):
+        return -1
+    return int(out) if out.isdigit() else -1
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--sizes", default="10000,100000", help="SQLite sizes")
     parser.add_argument("--postgres-sizes", default="10000,100000,1000000")
     parser.add_argument(
-        "--postgres-url", default="postgres://postgres@127.0.0.1:5432/opsdesk_bench"
+        "--postgres-url",
+        default="postgres://postgres@127.0.0.1:5432/opsdesk_bench",
+        help="scratch databases are this name plus _SIZE",
     )
     parser.add_argument("--requests", type=int, default=400, help="per read measurement")
     parser.add_argument("--creates", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=2, help="opsdesk serve workers")
     parser.add_argument("--results", help="append a Markdown section to this file")
+    parser.add_argument(
+        "--data-dir", help="keep the scratch sites here (default: a temporary folder)"
+    )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure scratch sites in --data-dir that hold exactly SIZE tickets, not re-seeding",
+    )
+    parser.add_argument("--seed-only", action="store_true", help="prepare, do not measure")
     options = parser.parse_args()
 
+    root = Path(options.data_dir or tempfile.mkdtemp(prefix="opsdesk-bench-tickets-"))
     runs = []
-    for database in options.databases.split(","):
-        sizes = options.postgres_sizes if database == "postgresql" else options.sizes
-        data_dir = tempfile.mkdtemp(prefix=f"opsdesk-bench-tickets-{database}-")
-        env = {**os.environ, "OPSDESK_DATA_DIR": data_dir, "OPSDESK_LOG_LEVEL": "WARNING"}
-        if database == "postgresql":
-            env["OPSDESK_DATABASE_URL"] = options.postgres_url
-            postgres_recreate(options.postgres_url)
-        else:
-            env.pop("OPSDESK_DATABASE_URL", None)
-        try:
-            opsdesk(env, "migrate", "--noinput", "-v0")
-            seeded = 0
+    try:
+        for database in options.databases.split(","):
+            sizes = options.postgres_sizes if database == "postgresql" else options.sizes
             for size in sorted(int(s) for s in sizes.split(",") if s):
-                started = time.perf_counter()
-                opsdesk(env, "bench", "seed", "--tickets", str(size - seeded))
-                print(
-                    f"\n{database}: seeded {size - seeded:,} tickets"
-                    f" in {time.perf_counter() - started:.0f} s"
-                )
-                seeded = size
-                runs.append(measure(env, options, f"{database}, {size:,}"))
-        finally:
-            shutil.rmtree(data_dir, ignore_errors=True)
+                env = site(root, database, size, options)
+                if not options.seed_only:
+                    runs.append(measure(env, options, f"{database}, {size:,}"))
+    finally:
+        if not options.data_dir:
+            shutil.rmtree(root, ignore_errors=True)
     if options.results:
         with open(options.results, "a", encoding="utf-8") as out:
             out.write(markdown(runs, options))
