@@ -168,7 +168,9 @@ def _apply_filters(qs: QuerySet[Ticket], f: TicketFilters) -> QuerySet[Ticket]:
         qs = _apply_sla_filters(qs, f)
     if f.search:
         term = f.search.strip()
-        qs = qs.filter(Q(reference__iexact=term) | Q(subject__icontains=term))
+        # References are stored upper-case: an exact match uses the unique index, and the
+        # subject match the trigram index (PostgreSQL, migration 0004).
+        qs = qs.filter(Q(reference=term.upper()) | Q(subject__icontains=term))
     return qs
 
 
