@@ -220,6 +220,7 @@ def site(root: Path, database: str, size: int, options: argparse.Namespace) -> d
         env["OPSDESK_DATABASE_URL"] = f"{options.postgres_url}_{size}"
     if options.reuse and seeded_count(env) == size:
         print(f"\n{database}: reusing {size:,} seeded tickets")
+        opsdesk(env, "migrate", "--noinput", "-v0")  # the code may have moved on since
         return env
     if database == "postgresql":
         postgres_recreate(env["OPSDESK_DATABASE_URL"])
