@@ -70,7 +70,7 @@ def round_robin_pick(*, team: Team, among: list[int] | None = None) -> User | No
     if membership is None:
         return None
     stamp = now()
-    team_latest = membership.team_latest  # type: ignore[attr-defined]
+    team_latest = membership.team_latest
     if team_latest is not None and team_latest >= stamp:
         stamp = team_latest + timedelta(microseconds=1)
     TeamMembership.objects.filter(pk=membership.pk).update(last_assigned_at=stamp)

@@ -8,39 +8,49 @@ from typing import Any, Literal
 
 from django.contrib.auth.models import User
 from ninja import Schema
-from pydantic import Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from opsdesk.api.types import Code, Cursor, DbId, Limit, LongText, SearchText, Subject, Username
 from opsdesk.tenancy.enums import ServiceLine
 from opsdesk.tickets.enums import Channel, EventKind, Priority, Severity, Status, TicketKind
-from opsdesk.tickets.models import Ticket, TimelineEvent
 from opsdesk.tickets.selectors import QUEUES
 
 Queue = Literal["mine", "team", "unassigned", "open", "all"]
 assert set(QUEUES) == {"mine", "team", "unassigned", "open", "all"}  # noqa: S101
 
 
-class OrganisationRef(Schema):
+class _Out(BaseModel):
+    """Output shapes validated by pydantic straight from the model objects' attributes.
+
+    ninja's Schema wraps every object (and every nested one) in a Python attribute getter;
+    for a 50-ticket page that was ~1,400 Python-level lookups and a third of the request's
+    time. Plain pydantic models with from_attributes read the attributes in pydantic-core.
+    """
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class OrganisationRef(_Out):
     code: str
     name: str
 
 
-class ContactRef(Schema):
+class ContactRef(_Out):
     id: int
     name: str
 
 
-class ContractRef(Schema):
+class ContractRef(_Out):
     code: str
     name: str
 
 
-class TeamRef(Schema):
+class TeamRef(_Out):
     slug: str
     name: str
 
 
-class UserRef(Schema):
+class UserRef(_Out):
     username: str
     display_name: str
 
@@ -53,7 +63,11 @@ def user_ref(user: User | None) -> dict[str, str] | None:
     return {"username": user.get_username(), "display_name": name}
 
 
-class TicketOut(Schema):
+def _user_ref_before(value: Any) -> Any:
+    return user_ref(value) if isinstance(value, User) else value
+
+
+class TicketOut(_Out):
     reference: str
     kind: TicketKind
     channel: Channel
@@ -77,17 +91,15 @@ class TicketOut(Schema):
     due_at: datetime | None
     sla_warn_at: datetime | None
 
-    @staticmethod
-    def resolve_assignee(obj: Ticket) -> dict[str, str] | None:
-        return user_ref(obj.assignee)
+    _assignee = field_validator("assignee", mode="before")(_user_ref_before)
 
 
-class TicketPageOut(Schema):
+class TicketPageOut(_Out):
     items: list[TicketOut]
     next_cursor: str | None
 
 
-class TimelineEventOut(Schema):
+class TimelineEventOut(_Out):
     id: int
     kind: EventKind
     created_at: datetime
@@ -97,9 +109,7 @@ class TimelineEventOut(Schema):
     body: str
     is_internal: bool
 
-    @staticmethod
-    def resolve_actor(obj: TimelineEvent) -> dict[str, str] | None:
-        return user_ref(obj.actor)
+    _actor = field_validator("actor", mode="before")(_user_ref_before)
 
 
 class TicketCreateIn(Schema):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from opsdesk.core.clock import now
@@ -72,7 +72,7 @@ def tickets_attach_related(tickets: Sequence[Ticket]) -> None:
         _cache(t, "assignee", users.get(t.assignee_id) if t.assignee_id else None)
 
 
-def _cache(ticket: Ticket, name: str, value: object) -> None:
+def _cache(ticket: Ticket, name: str, value: Model | None) -> None:
     Ticket._meta.get_field(name).set_cached_value(ticket, value)  # type: ignore[union-attr]
 
 
