@@ -26,6 +26,7 @@ def _channel(name: str) -> Channel:
 
 def test_every_channel_is_registered():
     expected = {"email", "slack", "twilio_sms", "twilio_voice", "nhn_sms", "telegram", "screen"}
+    expected |= {"teams", "sens_sms", "kakao_alimtalk"}
     assert expected <= set(channel_names())
 
 
@@ -94,6 +95,13 @@ def _telegram(request: Seen) -> tuple[int, dict]:
     body = json.loads(request.body)
     if body["chat_id"] == "-404":
         return 400, {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"}
+    if body["chat_id"] == "-429":
+        return 429, {
+            "ok": False,
+            "error_code": 429,
+            "description": "Too Many Requests: retry after 5",
+            "parameters": {"retry_after": 5},
+        }
     assert "DB down" in body["text"]
     return 200, {"ok": True, "result": {"message_id": 77, "chat": {"id": body["chat_id"]}}}
 
@@ -104,10 +112,12 @@ def test_telegram_send_message_and_errors(settings):
         settings.OPSDESK_TELEGRAM_BOT_TOKEN = "123:test-token"
         ok = _channel("telegram").send("-1001", MSG)
         missing = _channel("telegram").send("-404", MSG)
+        limited = _channel("telegram").send("-429", MSG)
         settings.OPSDESK_TELEGRAM_BOT_TOKEN = "wrong"
         unauthorised = _channel("telegram").send("-1001", MSG)
     assert (ok.ok, ok.provider_id) == (True, "77")
     assert (missing.ok, missing.error) == (False, "400: Bad Request: chat not found")
+    assert (limited.ok, limited.retryable, limited.retry_after) == (False, True, 5)
     assert not unauthorised.ok and unauthorised.error.startswith("401")
 
 

@@ -201,6 +201,23 @@ OPSDESK_NHN_SMS_SECRET_KEY = env.get_str("NHN_SMS_SECRET_KEY")
 OPSDESK_NHN_SMS_SEND_NO = env.get_str("NHN_SMS_SEND_NO")
 OPSDESK_TELEGRAM_BASE_URL = env.get_str("TELEGRAM_BASE_URL")
 OPSDESK_TELEGRAM_BOT_TOKEN = env.get_str("TELEGRAM_BOT_TOKEN")
+# Teams: the contact method's address is the webhook URL; only these hosts (and subdomains).
+OPSDESK_TEAMS_WEBHOOK_HOSTS = env.get_list(
+    "TEAMS_WEBHOOK_HOSTS",
+    ["webhook.office.com", "logic.azure.com", "environment.api.powerplatform.com"],
+)
+OPSDESK_SENS_BASE_URL = env.get_str("SENS_BASE_URL")
+OPSDESK_SENS_SERVICE_ID = env.get_str("SENS_SERVICE_ID")
+OPSDESK_SENS_ACCESS_KEY = env.get_str("SENS_ACCESS_KEY")
+OPSDESK_SENS_SECRET_KEY = env.get_str("SENS_SECRET_KEY")
+OPSDESK_SENS_FROM = env.get_str("SENS_FROM")
+OPSDESK_KAKAO_BASE_URL = env.get_str("KAKAO_BASE_URL")
+OPSDESK_KAKAO_APP_KEY = env.get_str("KAKAO_APP_KEY")
+OPSDESK_KAKAO_SECRET_KEY = env.get_str("KAKAO_SECRET_KEY")
+OPSDESK_KAKAO_SENDER_KEY = env.get_str("KAKAO_SENDER_KEY")
+OPSDESK_KAKAO_TEMPLATE_CODE = env.get_str("KAKAO_TEMPLATE_CODE")
+OPSDESK_KAKAO_RESEND = env.get_bool("KAKAO_RESEND", False)
+OPSDESK_KAKAO_RESEND_SEND_NO = env.get_str("KAKAO_RESEND_SEND_NO")
 
 LOGGING = {
     "version": 1,

@@ -1,4 +1,4 @@
-"""In-app notices to agents' screens (an incoming call, later: escalations).
+"""Notices on agents' screens, delivery records of the channels, people's quiet hours.
 
 See docs/subsystems/notifications.md.
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class AgentNotice(models.Model):
@@ -36,12 +37,16 @@ class DeliveryStatus(models.TextChoices):
     QUEUED = "queued", "queued"
     SENT = "sent", "sent"
     FAILED = "failed", "failed"
+    # Withdrawn before it went out (a deferred notice whose ticket was resolved meanwhile).
+    CANCELLED = "cancelled", "cancelled"
 
 
 class Delivery(models.Model):
     """One message to one person through one channel (notify/channels), with its attempts.
 
     ``source`` names what sent it (``escalation:12``) without notify depending on that app.
+    A non-urgent delivery waits for the end of its person's quiet hours (``not_before``);
+    urgent ones always go out at once.
     """
 
     ticket = models.ForeignKey(
@@ -57,8 +62,10 @@ class Delivery(models.Model):
     body = models.TextField(blank=True)
     url = models.CharField(max_length=500, blank=True)
     status = models.CharField(
-        max_length=8, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED
+        max_length=9, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED
     )
+    urgent = models.BooleanField(default=True)
+    not_before = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     provider_id = models.CharField(max_length=100, blank=True)
     error = models.TextField(blank=True)
@@ -71,3 +78,22 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} to {self.address} ({self.status})"
+
+
+class QuietHours(models.Model):
+    """A person's daily quiet window (``starts``–``ends`` wall-clock in ``timezone``, may
+    cross midnight): non-urgent deliveries to them wait until it ends."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="quiet_hours"
+    )
+    starts = models.TimeField(_("quiet from"))
+    ends = models.TimeField(_("quiet until"))
+    timezone = models.CharField(_("time zone"), max_length=64, default="Asia/Seoul")
+
+    class Meta:
+        verbose_name = _("quiet hours")
+        verbose_name_plural = _("quiet hours")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.starts:%H:%M}-{self.ends:%H:%M} {self.timezone}"

@@ -1,1 +1,1 @@
-"""Notification channels behind one interface (docs/subsystems/oncall.md#channels)."""
+"""Notification channels behind one interface (docs/subsystems/notifications.md#channels)."""

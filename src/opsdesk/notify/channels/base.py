@@ -6,7 +6,8 @@ import base64
 import json
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from email.message import Message as HeaderBlock
 from typing import Any, Protocol
 
 
@@ -15,6 +16,9 @@ class Message:
     subject: str
     body: str
     url: str = ""
+    # Stable per delivery ("delivery-42"): providers with idempotency keys use it, so a retry
+    # after a lost answer does not send twice.
+    key: str = ""
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,8 @@ class DeliveryResult:
     error: str = ""
     # False for errors a retry cannot fix (bad number, bad credentials).
     retryable: bool = True
+    # Seconds the provider asked us to wait (HTTP Retry-After); 0 when it did not say.
+    retry_after: float = 0
 
 
 class Channel(Protocol):
@@ -36,6 +42,8 @@ class Channel(Protocol):
 class HttpAnswer:
     status: int
     body: Any
+    # Response headers with lower-case names.
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 TIMEOUT_SECONDS = 10
@@ -48,11 +56,15 @@ def http_request(
     request = urllib.request.Request(url, data=data, headers=headers, method=method)  # noqa: S310
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
-            return HttpAnswer(response.status, _decode(response.read()))
+            return HttpAnswer(response.status, _decode(response.read()), _headers(response.headers))
     except urllib.error.HTTPError as exc:
-        return HttpAnswer(exc.code, _decode(exc.read()))
+        return HttpAnswer(exc.code, _decode(exc.read()), _headers(exc.headers))
     except (urllib.error.URLError, OSError) as exc:  # unreachable: status 0, worth a retry
         return HttpAnswer(0, {"error": f"{exc.__class__.__name__}: {exc}"})
+
+
+def _headers(block: HeaderBlock | None) -> dict[str, str]:
+    return {k.lower(): v for k, v in block.items()} if block is not None else {}
 
 
 def _decode(raw: bytes) -> Any:
@@ -68,3 +80,9 @@ def basic_auth(user: str, password: str) -> str:
 
 def retryable_status(status: int) -> bool:
     return status in (0, 429) or status >= 500
+
+
+def retry_after_seconds(answer: HttpAnswer) -> float:
+    """The provider's Retry-After in seconds (the HTTP-date form is rare for APIs; ignored)."""
+    raw = answer.headers.get("retry-after", "").strip()
+    return float(raw) if raw.isdigit() else 0

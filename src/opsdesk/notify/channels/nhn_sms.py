@@ -6,7 +6,13 @@ import json
 
 from django.conf import settings
 
-from opsdesk.notify.channels.base import DeliveryResult, Message, http_request, retryable_status
+from opsdesk.notify.channels.base import (
+    DeliveryResult,
+    Message,
+    http_request,
+    retry_after_seconds,
+    retryable_status,
+)
 from opsdesk.notify.channels.registry import channel_register
 
 DEFAULT_BASE = "https://api-sms.cloud.toast.com"
@@ -40,4 +46,9 @@ class NhnSmsChannel:
             return DeliveryResult(ok=True, provider_id=str(request_id))
         # NHN answers 200 with header.isSuccessful=false, resultCode and resultMessage.
         error = f"{header.get('resultCode', answer.status)}: {header.get('resultMessage', '')}"
-        return DeliveryResult(ok=False, error=error, retryable=retryable_status(answer.status))
+        return DeliveryResult(
+            ok=False,
+            error=error,
+            retryable=retryable_status(answer.status),
+            retry_after=retry_after_seconds(answer),
+        )

@@ -6,7 +6,13 @@ import json
 
 from django.conf import settings
 
-from opsdesk.notify.channels.base import DeliveryResult, Message, http_request, retryable_status
+from opsdesk.notify.channels.base import (
+    DeliveryResult,
+    Message,
+    http_request,
+    retry_after_seconds,
+    retryable_status,
+)
 from opsdesk.notify.channels.registry import channel_register
 
 DEFAULT_BASE = "https://slack.com/api"
@@ -36,4 +42,9 @@ class SlackChannel:
             return DeliveryResult(ok=True, provider_id=str(body.get("ts", "")))
         # Slack answers 200 with ok=false for its own errors (invalid_auth, channel_not_found).
         error = str(body.get("error") or f"HTTP {answer.status}")
-        return DeliveryResult(ok=False, error=error, retryable=retryable_status(answer.status))
+        return DeliveryResult(
+            ok=False,
+            error=error,
+            retryable=retryable_status(answer.status),
+            retry_after=retry_after_seconds(answer),
+        )

@@ -31,4 +31,11 @@ class TelegramChannel:
             return DeliveryResult(ok=True, provider_id=str(body["result"].get("message_id", "")))
         # {"ok": false, "error_code": 400, "description": "Bad Request: chat not found"}
         error = f"{body.get('error_code', answer.status)}: {body.get('description', '')}"
-        return DeliveryResult(ok=False, error=error, retryable=retryable_status(answer.status))
+        # A 429 says how long to wait in parameters.retry_after (seconds).
+        wait = (body.get("parameters") or {}).get("retry_after") or 0
+        return DeliveryResult(
+            ok=False,
+            error=error,
+            retryable=retryable_status(answer.status),
+            retry_after=float(wait),
+        )

@@ -11,6 +11,7 @@ from opsdesk.notify.channels.base import (
     Message,
     basic_auth,
     http_request,
+    retry_after_seconds,
     retryable_status,
 )
 from opsdesk.notify.channels.registry import channel_register
@@ -42,4 +43,9 @@ class TwilioSmsChannel:
             return DeliveryResult(ok=True, provider_id=str(body.get("sid", "")))
         # Twilio errors: {"code": 21211, "message": "...", "status": 400, ...}
         error = f"{body.get('code', answer.status)}: {body.get('message', 'HTTP error')}"
-        return DeliveryResult(ok=False, error=error, retryable=retryable_status(answer.status))
+        return DeliveryResult(
+            ok=False,
+            error=error,
+            retryable=retryable_status(answer.status),
+            retry_after=retry_after_seconds(answer),
+        )

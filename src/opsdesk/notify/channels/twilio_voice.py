@@ -12,6 +12,7 @@ from opsdesk.notify.channels.base import (
     Message,
     basic_auth,
     http_request,
+    retry_after_seconds,
     retryable_status,
 )
 from opsdesk.notify.channels.registry import channel_register
@@ -46,4 +47,9 @@ class TwilioVoiceChannel:
         if answer.status == 201:
             return DeliveryResult(ok=True, provider_id=str(body.get("sid", "")))
         error = f"{body.get('code', answer.status)}: {body.get('message', 'HTTP error')}"
-        return DeliveryResult(ok=False, error=error, retryable=retryable_status(answer.status))
+        return DeliveryResult(
+            ok=False,
+            error=error,
+            retryable=retryable_status(answer.status),
+            retry_after=retry_after_seconds(answer),
+        )
