@@ -61,7 +61,11 @@ def main() -> None:
     parser.add_argument("--megabytes", type=int, default=50)
     parser.add_argument("--limit-megabytes", type=int, default=100)
     args = parser.parse_args()
-    data_dir = tempfile.mkdtemp(prefix="bench-email-memory-")
+    with tempfile.TemporaryDirectory(prefix="bench-email-memory-") as data_dir:
+        _measure(args, data_dir)
+
+
+def _measure(args: argparse.Namespace, data_dir: str) -> None:
     os.environ["OPSDESK_DATA_DIR"] = data_dir
     os.environ["OPSDESK_LOG_LEVEL"] = "WARNING"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opsdesk.config.settings")

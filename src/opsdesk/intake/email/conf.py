@@ -11,12 +11,24 @@ def _value(name: str) -> Any:
     return settings.OPSDESK[name]
 
 
+def _optional(name: str, default: Any) -> Any:
+    """A setting added after the settings module knew it (an older settings file)."""
+    values: dict[str, Any] = settings.OPSDESK
+    return values.get(name, default)
+
+
 def support_address() -> str:
     return str(_value("SUPPORT_EMAIL"))
 
 
 def max_attachment_bytes() -> int:
     return int(_value("EMAIL_MAX_ATTACHMENT_BYTES"))
+
+
+def max_message_bytes() -> int:
+    """A whole raw mail above this keeps its body but none of its attachments (and the
+    LMTP/SMTP receiver refuses mail above twice this size)."""
+    return int(_optional("EMAIL_MAX_MESSAGE_BYTES", 50 * 1024 * 1024))
 
 
 def reopen_days() -> int:

@@ -1,16 +1,21 @@
 """IMAP poller: per Mailbox, new UIDs through email_ingest, then move/flag and checkpoint;
 see docs/subsystems/email.md.
 
-Crash safety: for each message, in this order: ingest (commits), move or flag on the server,
-store ``last_uid``. A worker killed anywhere in between refetches at most that message on
-restart, and the Message-ID de-duplication turns it into "duplicate" instead of a second
-article. A UIDVALIDITY change resets the checkpoint (the folder was recreated): everything is
-fetched again and de-duplicated.
+Messages are fetched in groups (one FETCH for up to FETCH_GROUP_MESSAGES messages or
+FETCH_GROUP_BYTES, by the sizes the server reports), and each group is moved or flagged with
+one command and checkpointed with one write, instead of three round trips per message.
+
+Crash safety: for each group, in this order: ingest each message (each commits), move or flag
+the group on the server, store ``last_uid``. A worker killed anywhere in between refetches at
+most that group on restart, and the Message-ID de-duplication turns each refetched message
+into "duplicate" instead of a second article. A UIDVALIDITY change resets the checkpoint (the
+folder was recreated): everything is fetched again and de-duplicated.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +32,10 @@ from opsdesk.intake.models import Mailbox, ProcessedAction, ReceivedVia
 logger = logging.getLogger("opsdesk.intake.email")
 
 IDLE_MAX_SECONDS = 29 * 60  # RFC 2177: re-issue IDLE before 30 minutes
+FETCH_GROUP_MESSAGES = 20
+FETCH_GROUP_BYTES = 16 * 1024 * 1024
+_UID = re.compile(rb"\bUID (\d+)")
+_SIZE = re.compile(rb"\bRFC822\.SIZE (\d+)")
 
 
 class MailboxConfigError(Exception):
@@ -84,21 +93,66 @@ def _new_uids(client: BaseMailBox, mailbox: Mailbox) -> list[int]:
     return sorted(u for u in uids if u > mailbox.last_uid)
 
 
-def _fetch_raw(client: BaseMailBox, uid: int) -> bytes | None:
-    typ, data = client.client.uid("FETCH", str(uid), "(BODY.PEEK[])")
-    if typ != "OK":
-        return None
-    for item in data:
+def _sizes(client: BaseMailBox, uids: list[int]) -> dict[int, int]:
+    """RFC822.SIZE of each UID, in one round trip."""
+    if not uids:
+        return {}
+    typ, data = client.client.uid("FETCH", f"{uids[0]}:{uids[-1]}", "(RFC822.SIZE)")
+    sizes: dict[int, int] = {}
+    for item in data if typ == "OK" else []:
+        line = item[0] if isinstance(item, tuple) else item
+        if isinstance(line, bytes) and (uid := _UID.search(line)) and (size := _SIZE.search(line)):
+            sizes[int(uid.group(1))] = int(size.group(1))
+    return sizes
+
+
+def _groups(uids: list[int], sizes: dict[int, int]) -> list[list[int]]:
+    """Consecutive UIDs in groups small enough to hold in memory together."""
+    groups: list[list[int]] = []
+    group_bytes = 0
+    for uid in uids:
+        size = sizes.get(uid, 0)
+        if (
+            not groups
+            or len(groups[-1]) >= FETCH_GROUP_MESSAGES
+            or (group_bytes + size > FETCH_GROUP_BYTES and groups[-1])
+        ):
+            groups.append([])
+            group_bytes = 0
+        groups[-1].append(uid)
+        group_bytes += size
+    return groups
+
+
+def _fetch_group(client: BaseMailBox, uids: list[int]) -> dict[int, bytes]:
+    """The raw messages of ``uids`` in one FETCH. Servers may put the UID before or after the
+    message literal, so a literal without one takes the UID that follows it."""
+    typ, data = client.client.uid("FETCH", ",".join(map(str, uids)), "(BODY.PEEK[])")
+    raws: dict[int, bytes] = {}
+    waiting: bytes | None = None
+    for item in data if typ == "OK" else []:
         if isinstance(item, tuple) and len(item) == 2:
-            return bytes(item[1])
-    return None
+            match = _UID.search(item[0])
+            if match:
+                raws[int(match.group(1))] = bytes(item[1])
+            else:
+                waiting = bytes(item[1])
+        elif isinstance(item, bytes) and waiting is not None and (match := _UID.search(item)):
+            raws[int(match.group(1))] = waiting
+            waiting = None
+    if waiting is not None and len(uids) == 1 and uids[0] not in raws:
+        raws[uids[0]] = waiting
+    return raws
 
 
-def _mark_processed(client: BaseMailBox, mailbox: Mailbox, uid: int) -> None:
+def _mark_processed(client: BaseMailBox, mailbox: Mailbox, uids: list[int]) -> None:
+    if not uids:
+        return
+    wanted = ",".join(map(str, uids))
     if mailbox.processed_action == ProcessedAction.MOVE and mailbox.processed_folder:
-        client.move(str(uid), mailbox.processed_folder)
+        client.move(wanted, mailbox.processed_folder)
     else:
-        client.flag(str(uid), MailMessageFlags.SEEN, True)
+        client.flag(wanted, MailMessageFlags.SEEN, True)
 
 
 def _checkpoint(mailbox: Mailbox, uid: int) -> None:
@@ -109,19 +163,29 @@ def _checkpoint(mailbox: Mailbox, uid: int) -> None:
 def mailbox_poll_batch(
     *, client: BaseMailBox, mailbox: Mailbox, stop: threading.Event | None = None
 ) -> PollReport:
-    """Ingest every new message of one connected mailbox, checkpointing after each."""
+    """Ingest every new message of one connected mailbox, checkpointing after each group."""
     report = PollReport(mailbox=mailbox.name)
     _check_uidvalidity(client, mailbox)
-    for uid in _new_uids(client, mailbox):
+    uids = _new_uids(client, mailbox)
+    for group in _groups(uids, _sizes(client, uids)):
         if stop is not None and stop.is_set():
             break
-        raw = _fetch_raw(client, uid)
-        if raw is not None:
-            result = email_ingest(raw=raw, received_via=ReceivedVia.IMAP, mailbox=mailbox)
-            report.results.append(result)
-            _mark_processed(client, mailbox, uid)
-        report.fetched += 1
-        _checkpoint(mailbox, uid)
+        raws = _fetch_group(client, group)
+        done: list[int] = []
+        ingested: list[int] = []
+        for uid in group:
+            if stop is not None and stop.is_set():
+                break
+            raw = raws.pop(uid, None)  # dropped as soon as it is ingested
+            if raw is not None:
+                result = email_ingest(raw=raw, received_via=ReceivedVia.IMAP, mailbox=mailbox)
+                report.results.append(result)
+                ingested.append(uid)
+            done.append(uid)
+            report.fetched += 1
+        _mark_processed(client, mailbox, ingested)
+        if done:
+            _checkpoint(mailbox, done[-1])
     Mailbox.objects.filter(pk=mailbox.pk).update(last_polled_at=now())
     return report
 

@@ -17,13 +17,20 @@ from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from django.db import close_old_connections
 
+from opsdesk.intake.email import conf
 from opsdesk.intake.email.ingest import email_ingest
 from opsdesk.intake.models import ReceivedVia
 
 logger = logging.getLogger("opsdesk.intake.email")
 
 TEMPORARY_FAILURE = "451 4.3.0 Temporary failure; please try again later"
-MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+
+
+def protocol_size_limit() -> int:
+    """Mail up to twice the message limit is taken in and answered by OpsDesk itself (a ticket
+    with the text and a notice naming the limit); above that the receiver answers 552 and the
+    MTA returns the mail to its sender. aiosmtpd holds what it accepts in memory once."""
+    return 2 * conf.max_message_bytes()
 
 
 def _ingest_in_thread(raw: bytes) -> str:
@@ -56,7 +63,7 @@ class IngestHandler:
 
 class ReceiverController(Controller):
     def __init__(self, handler: IngestHandler, **kwargs: Any) -> None:
-        super().__init__(handler, data_size_limit=MAX_MESSAGE_BYTES, **kwargs)
+        super().__init__(handler, data_size_limit=protocol_size_limit(), **kwargs)
         self.lmtp = handler.lmtp
 
     def factory(self) -> SMTP:

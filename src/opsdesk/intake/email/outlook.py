@@ -15,6 +15,7 @@ import olefile
 
 from opsdesk.intake.email.charsets import decode_bytes
 from opsdesk.intake.email.html import sniff_html_charset
+from opsdesk.intake.email.rtf import compressed_rtf_text
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ATTACH = re.compile(r"^__attach_version1\.0_#[0-9A-Fa-f]{8}$")
@@ -44,8 +45,12 @@ def _prop_text(ole: olefile.OleFileIO, prefix: str, prop: str) -> str | None:
 
 def _body(ole: olefile.OleFileIO) -> MIMEMultipart:
     body = MIMEMultipart("alternative")
-    body.attach(MIMEText(_prop_text(ole, "", "1000") or "", "plain", "utf-8"))
+    text = _prop_text(ole, "", "1000") or ""
     html_bytes = _stream(ole, "__substg1.0_10130102")
+    rtf = _stream(ole, "__substg1.0_10090102")  # PR_RTF_COMPRESSED
+    if not text.strip() and not html_bytes and rtf:  # a rich-text-only Outlook message
+        text = compressed_rtf_text(rtf)
+    body.attach(MIMEText(text, "plain", "utf-8"))
     if html_bytes:
         html, _ = decode_bytes(html_bytes, sniff_html_charset(html_bytes))
         body.attach(MIMEText(html, "html", "utf-8"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
-import functools
+import dataclasses
 import io
 import mimetypes
 import re
@@ -14,10 +14,9 @@ from email import policy
 from email.generator import BytesGenerator
 from email.message import Message
 from email.parser import BytesParser
-from email.policy import EmailPolicy, Policy
-from typing import Any
+from email.policy import Policy
 
-from opsdesk.intake.email.charsets import decode_bytes, normalise_charset
+from opsdesk.intake.email.charsets import decode_bytes
 from opsdesk.intake.email.headers import (
     decode_text,
     param_text,
@@ -30,18 +29,27 @@ from opsdesk.intake.email.headers import (
     raw_headers,
 )
 from opsdesk.intake.email.html import html_to_text, sanitise_html, sniff_html_charset
+from opsdesk.intake.email.mimetools import (
+    MODERN_POLICY,
+    charset_hints,
+    collect_stdlib_defects,
+    repair_header_block,
+    safe_filename,
+    unflow,
+)
 from opsdesk.intake.email.outlook import MsgConversionError, is_ole2, msg_to_rfc822
 from opsdesk.intake.email.results import (
+    EnclosedMessage,
     InterestingHeaders,
     ParsedAttachment,
     ParsedMessage,
     UnparseableMessage,
 )
+from opsdesk.intake.email.spool import MARKER, Skeleton, SpooledPayload, spool_large_parts
 from opsdesk.intake.email.tnef import is_tnef, unpack_tnef
 
 MAX_DEPTH = 40
-_CACHEABLE_HEADER = 4096
-_PARAMETERISED = frozenset({"content-type", "content-disposition"})
+MAX_OUTLOOK_NESTING = 3  # an attached .msg inside an attached .msg … is opened this deep
 _TNEF_TYPES = frozenset({"application/ms-tnef", "application/vnd.ms-tnef"})
 _REPORT_TYPES = {
     "message/delivery-status": "delivery_status",
@@ -49,11 +57,8 @@ _REPORT_TYPES = {
     "message/feedback-report": "feedback_report",
     "message/disposition-notification": "disposition_notification",
 }
-_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f]")
 _BOUNDARY_LINE = re.compile(rb"^--([^\s\"]{1,70}?)(?:--)?[ \t]*\r?$", re.M)
 _BASE64_BLOCK = re.compile(rb"[A-Za-z0-9+/=\s]{16,}")
-_HEADER_END = re.compile(rb"\r?\n\r?\n")
-_HEADER_LINE = re.compile(rb"^[!-9;-~]+[ \t]*:")
 _EXTENSIONS = {"image/jpg": ".jpg", "image/pjpeg": ".jpg", "text/rfc822-headers": ".txt"}
 
 
@@ -68,6 +73,10 @@ class _Walk:
     html: list[str] = field(default_factory=list)
     attachments: list[ParsedAttachment] = field(default_factory=list)
     reports: dict[str, list[str]] = field(default_factory=dict)
+    spooled: dict[str, SpooledPayload] = field(default_factory=dict)
+    enclosed: list[EnclosedMessage] = field(default_factory=list)
+    max_part_bytes: int | None = None
+    nesting: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,36 +90,20 @@ class _Part:
     content_id: str | None
 
 
-class _CachingPolicy(EmailPolicy):
-    """policy.default, memoising parsed header objects.
+def parse_message(
+    raw: bytes, *, max_part_bytes: int | None = None, nesting: int = 0
+) -> ParsedMessage:
+    """Parse raw mail bytes (or an Outlook .msg); only hopeless input raises UnparseableMessage.
 
-    The feedparser asks for Content-Type several times per part and the modern header
-    registry re-parses it every time (two thirds of parse time in profiles). Header objects
-    are immutable, so identical (name, value) pairs can share one.
+    Large attachments are decoded in chunks into temporary files (spool.py) instead of being
+    held in memory; past ``max_part_bytes`` their bytes are counted, not kept (the size is
+    still reported, ``complete`` is False). Call ``close()`` on the result to delete the
+    temporary files early (garbage collection does it otherwise). ``nesting`` counts the
+    attached Outlook messages this one is inside (they are opened up to MAX_OUTLOOK_NESTING).
     """
-
-    def header_fetch_parse(self, name: str, value: str) -> Any:
-        if len(value) > _CACHEABLE_HEADER:
-            if name.lower() in _PARAMETERISED:
-                # The stdlib parameter parser is superlinear; no real Content-Type is this
-                # long. Our own parse_params() still reads the full raw value.
-                return _fetch_header(name, value[:_CACHEABLE_HEADER])
-            return policy.default.header_fetch_parse(name, value)  # not pinned in the cache
-        return _fetch_header(name, value)
-
-
-@functools.lru_cache(maxsize=4096)
-def _fetch_header(name: str, value: str) -> Any:
-    return policy.default.header_fetch_parse(name, value)
-
-
-MODERN_POLICY = _CachingPolicy()
-
-
-def parse_message(raw: bytes) -> ParsedMessage:
-    """Parse raw mail bytes (or an Outlook .msg); only hopeless input raises UnparseableMessage."""
-    raw = bytes(raw)
-    if not raw.strip():
+    if not isinstance(raw, bytes):
+        raw = bytes(raw)
+    if not raw or raw.isspace():  # (raw.strip() would copy a 100 MB mail)
         raise UnparseableMessage("empty message")
     source_format = "rfc822"
     if is_ole2(raw):
@@ -120,72 +113,70 @@ def parse_message(raw: bytes) -> ParsedMessage:
             raise UnparseableMessage(str(exc)) from exc
         source_format = "outlook-msg"
     try:
-        return _parse(raw, MODERN_POLICY, [], source_format)
+        return _parse(raw, MODERN_POLICY, [], source_format, (max_part_bytes, nesting))
     except UnparseableMessage:
         raise
     except Exception as exc:  # stdlib header-parser bugs on hostile input: retry leniently
         defects = [f"modern email policy failed ({type(exc).__name__}); parsed with compat32"]
     try:
-        return _parse(raw, policy.compat32, defects, source_format)
+        return _parse(raw, policy.compat32, defects, source_format, (max_part_bytes, nesting))
     except UnparseableMessage:
         raise
     except Exception as exc:
         raise UnparseableMessage(f"unparseable: {type(exc).__name__}: {exc}") from exc
 
 
-def _parse(raw: bytes, pol: Policy, defects: list[str], source_format: str) -> ParsedMessage:
+def _parse(
+    raw: bytes,
+    pol: Policy,
+    defects: list[str],
+    source_format: str,
+    limits: tuple[int | None, int],
+) -> ParsedMessage:
+    max_part_bytes = limits[0]
     stripped = raw.lstrip(b"\r\n\t ")
     if len(stripped) != len(raw):
         defects.append("leading blank lines removed")
-    msg = BytesParser(policy=pol).parsebytes(_repair_header_block(stripped, defects))
-    if not msg.keys():
-        raise UnparseableMessage("no header block")
-    walk = _Walk(hints=_charset_hints(msg), defects=defects, policy=pol)
-    _walk_part(msg, walk, depth=0)
-    _collect_stdlib_defects(msg, defects)
+    repaired = repair_header_block(stripped, defects)
+    skeleton = spool_large_parts(repaired, max_part_bytes=max_part_bytes)
+    if skeleton is not None:
+        try:
+            msg, walk = _parse_tree(skeleton.raw, pol, list(defects), skeleton, limits)
+            return _build(msg, walk, source_format)
+        except _SpoolMismatch:  # a spooled part did not come back out of the tree
+            defects.append("large parts could not be separated; parsed in memory")
+        except BaseException:
+            skeleton.close()
+            raise
+    msg, walk = _parse_tree(repaired, pol, defects, None, limits)
     return _build(msg, walk, source_format)
 
 
-def _repair_header_block(raw: bytes, defects: list[str]) -> bytes:
-    """Drop junk lines (no colon, or a space in the name) that sit between real header lines.
-
-    The stdlib would otherwise end the header block at the junk line and lose every header
-    after it. A junk line with no valid header after it is left alone (it may be body text).
-    """
-    end = _HEADER_END.search(raw)
-    block = raw[: end.start()] if end else raw
-    lines = block.split(b"\n")
-    valid = [bool(_HEADER_LINE.match(line)) or line[:1] in b" \t" for line in lines]
-    if lines and lines[0].startswith(b"From "):
-        valid[0] = True  # mbox separator, handled by the stdlib
-    if all(valid):
-        return raw
-    last_valid = max((i for i, ok in enumerate(valid) if ok), default=-1)
-    kept = [line for i, line in enumerate(lines) if valid[i] or i > last_valid]
-    defects.append(f"{len(lines) - len(kept)} malformed header line(s) dropped")
-    return b"\n".join(kept) + (raw[end.start() :] if end else b"")
+class _SpoolMismatch(Exception):
+    """The stdlib's tree did not contain every spooled part's marker."""
 
 
-def _charset_hints(msg: Message) -> tuple[str, ...]:
-    """Charsets declared in the message, used to decode raw 8-bit header bytes."""
-    hints: list[str] = []
-    for part in msg.walk():
-        charset = parse_params(raw_header(part, "content-type"))[1].get("charset")
-        codec = normalise_charset(charset)
-        explicit_ascii = (charset or "").strip().lower() in {"us-ascii", "ascii"}
-        if codec and codec != "utf-8" and not explicit_ascii and codec not in hints:
-            hints.append(codec)
-    return tuple(hints[:3])
-
-
-def _collect_stdlib_defects(msg: Message, defects: list[str]) -> None:
-    seen = set(defects)
-    for part in msg.walk():
-        for defect in part.defects:
-            text = f"{type(defect).__name__}: {defect}"[:200]
-            if text not in seen:
-                seen.add(text)
-                defects.append(text)
+def _parse_tree(
+    data: bytes,
+    pol: Policy,
+    defects: list[str],
+    skeleton: Skeleton | None,
+    limits: tuple[int | None, int],
+) -> tuple[Message, _Walk]:
+    msg = BytesParser(policy=pol).parsebytes(data)
+    if not msg.keys():
+        raise UnparseableMessage("no header block")
+    walk = _Walk(hints=charset_hints(msg), defects=defects, policy=pol)
+    walk.max_part_bytes, walk.nesting = limits
+    if skeleton is not None:
+        walk.spooled = dict(skeleton.parts)
+        walk.defects.extend(skeleton.defects)
+    _walk_part(msg, walk, depth=0)
+    if walk.spooled and skeleton is not None:
+        skeleton.close()
+        raise _SpoolMismatch
+    collect_stdlib_defects(msg, walk.defects)
+    return msg, walk
 
 
 def _describe(part: Message, walk: _Walk) -> _Part:
@@ -213,7 +204,19 @@ def _walk_part(part: Message, walk: _Walk, *, depth: int) -> None:
         walk.defects.append("MIME nesting too deep; deeper parts dropped")
         return
     info = _describe(part, walk)
-    if info.content_type in _REPORT_TYPES:
+    marker = raw_header(part, MARKER) if walk.spooled else None
+    spooled = walk.spooled.pop(marker, None) if marker else None
+    if spooled is not None:
+        default = (
+            f"message-{len(walk.attachments) + 1}.eml"
+            if info.content_type.startswith("message/")
+            else None
+        )
+        if _is_outlook_item(info, spooled.head(8)):
+            _add_outlook_item(walk, info, spooled)
+        else:
+            _add_attachment(walk, info, spooled, default_name=default)
+    elif info.content_type in _REPORT_TYPES:
         _add_report(part, info, walk)
     elif info.content_type.startswith("multipart/") and not part.is_multipart():
         _walk_broken_multipart(part, info, walk, depth=depth)
@@ -279,6 +282,8 @@ def _walk_leaf(part: Message, info: _Part, walk: _Walk) -> None:
         (info.filename or "").lower() == "winmail.dat" and is_tnef(payload)
     ):
         _add_tnef(payload, info, walk)
+    elif _is_outlook_item(info, payload):
+        _add_outlook_item(walk, info, payload)
     else:
         _add_attachment(walk, info, payload)
 
@@ -298,23 +303,7 @@ def _add_body_text(payload: bytes, info: _Part, walk: _Walk, *, flowed: bool) ->
     if info.content_type == "text/html":
         walk.html.append(text)
     else:
-        walk.plain.append(_unflow(text) if flowed else text)
-
-
-def _unflow(text: str) -> str:
-    """RFC 3676 format=flowed: join soft-broken lines (trailing space), undo space-stuffing."""
-    out: list[str] = []
-    buffer = ""
-    for line in text.replace("\r\n", "\n").split("\n"):
-        line = line[1:] if line.startswith(" ") else line
-        if line.endswith(" ") and line != "-- ":
-            buffer += line
-        else:
-            out.append(buffer + line)
-            buffer = ""
-    if buffer:
-        out.append(buffer)
-    return "\n".join(out)
+        walk.plain.append(unflow(text) if flowed else text)
 
 
 def _add_tnef(payload: bytes, info: _Part, walk: _Walk) -> None:
@@ -332,6 +321,47 @@ def _add_tnef(payload: bytes, info: _Part, walk: _Walk) -> None:
         ctype = mimetypes.guess_type(item.filename)[0] or "application/octet-stream"
         tnef_info = _Part(ctype, None, "attachment", item.filename, None)
         _add_attachment(walk, tnef_info, item.payload)
+
+
+def _is_outlook_item(info: _Part, head: bytes) -> bool:
+    name = (info.filename or "").lower()
+    outlook = name.endswith(".msg") or info.content_type == "application/vnd.ms-outlook"
+    return outlook and is_ole2(head)
+
+
+def _add_outlook_item(walk: _Walk, info: _Part, payload: bytes | SpooledPayload) -> None:
+    """An attached Outlook .msg: kept as it is, and opened: its text is shown with the mail
+    (``enclosed``) and its files join the mail's attachments."""
+    _add_attachment(walk, info, payload)
+    name = walk.attachments[-1].filename
+    complete = not isinstance(payload, SpooledPayload) or payload.complete
+    if walk.nesting >= MAX_OUTLOOK_NESTING or not complete:
+        return
+    data = payload.read() if isinstance(payload, SpooledPayload) else payload
+    try:
+        inner = parse_message(
+            msg_to_rfc822(data), max_part_bytes=walk.max_part_bytes, nesting=walk.nesting + 1
+        )
+    except (MsgConversionError, UnparseableMessage) as exc:
+        walk.defects.append(f"attached Outlook message {name} not opened: {exc}")
+        return
+    walk.enclosed.append(
+        EnclosedMessage(
+            filename=name,
+            subject=inner.subject,
+            from_address=inner.from_address,
+            from_name=inner.from_name,
+            date=inner.date,
+            text_body=inner.text_body,
+            attachment_names=tuple(inner.attachment_names),
+        )
+    )
+    walk.enclosed.extend(inner.enclosed)
+    walk.attachments.extend(
+        dataclasses.replace(item, enclosed_in=item.enclosed_in or name)
+        for item in inner.attachments
+    )
+    walk.defects.append(f"attached Outlook message {name} opened")
 
 
 def _add_report(part: Message, info: _Part, walk: _Walk) -> None:
@@ -373,18 +403,15 @@ def _serialise(msg: Message, walk: _Walk) -> bytes:
     return buffer.getvalue()
 
 
-def _safe_filename(name: str | None) -> str | None:
-    if not name:
-        return None
-    name = _UNSAFE_NAME.sub("", re.split(r"[\\/]", name)[-1]).strip(" .")
-    return name[:255] or None
-
-
 def _add_attachment(
-    walk: _Walk, info: _Part, payload: bytes, *, default_name: str | None = None
+    walk: _Walk,
+    info: _Part,
+    payload: bytes | SpooledPayload,
+    *,
+    default_name: str | None = None,
 ) -> None:
-    """The single point where attachment bytes are produced (future streaming hook)."""
-    name = _safe_filename(info.filename) or default_name
+    """The single point where attachment bytes (in memory or spooled) become attachments."""
+    name = safe_filename(info.filename) or default_name
     if not name:
         ext = _EXTENSIONS.get(info.content_type) or mimetypes.guess_extension(info.content_type)
         ext = ext or (".txt" if info.content_type.startswith("text/") else ".bin")
@@ -392,14 +419,16 @@ def _add_attachment(
     inline = info.disposition == "inline" or (
         info.content_id is not None and info.disposition != "attachment"
     )
+    spooled = payload if isinstance(payload, SpooledPayload) else None
     walk.attachments.append(
         ParsedAttachment(
             filename=name,
             content_type=info.content_type,
-            size=len(payload),
+            size=spooled.size if spooled is not None else len(payload),  # type: ignore[arg-type]
             content_id=info.content_id,
             is_inline=inline,
-            payload=payload,
+            content=payload if isinstance(payload, bytes) else b"",
+            spooled=spooled,
         )
     )
 
@@ -460,4 +489,5 @@ def _build(msg: Message, walk: _Walk, source_format: str) -> ParsedMessage:
         disposition_notification=reports.get("disposition_notification"),
         defects=tuple(dict.fromkeys(walk.defects)),
         source_format=source_format,
+        enclosed=tuple(walk.enclosed),
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from opsdesk.intake.email.spool import SpooledPayload
+
 Address = tuple[str, str]  # (decoded display name, lower-cased addr-spec)
 
 
@@ -23,13 +25,46 @@ class UnparseableMessage(Exception):
 class ParsedAttachment:
     filename: str
     content_type: str
-    size: int
+    size: int  # decoded size, also when the bytes were not kept (over the part limit)
     content_id: str | None
     is_inline: bool
-    # Whole payload in memory for now. Streaming hook: the walker in parsing.py
-    # (_add_attachment) is the single place where a part's decoded bytes are produced; a later
-    # version hands it a sink (temp file / storage writer) above the configured size limit.
-    payload: bytes = field(repr=False)
+    # Small parts are in memory (``content``); large ones were decoded in chunks into a
+    # temporary file by spool.py (``spooled``). Read through ``payload``/``head``/``read``.
+    content: bytes = field(default=b"", repr=False)
+    spooled: SpooledPayload | None = field(default=None, repr=False)
+    # Set on the files that came out of an attached Outlook .msg: that attachment's name.
+    enclosed_in: str | None = None
+
+    @property
+    def payload(self) -> bytes:
+        """The whole decoded content (read from the spool file when spooled)."""
+        return self.spooled.read() if self.spooled is not None else self.content
+
+    @property
+    def complete(self) -> bool:
+        """False when the part was over the size limit and its bytes were not kept."""
+        return self.spooled is None or self.spooled.complete
+
+    def head(self, count: int) -> bytes:
+        return self.spooled.head(count) if self.spooled is not None else self.content[:count]
+
+    def close(self) -> None:
+        if self.spooled is not None:
+            self.spooled.close()
+
+
+@dataclass(frozen=True, slots=True)
+class EnclosedMessage:
+    """An Outlook .msg attached to the mail, opened: shown with the mail's own text, its
+    files added to the mail's attachments (``enclosed_in`` names the .msg)."""
+
+    filename: str
+    subject: str
+    from_address: str | None
+    from_name: str
+    date: datetime | None
+    text_body: str
+    attachment_names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +103,13 @@ class ParsedMessage:
     disposition_notification: str | None = None
     defects: tuple[str, ...] = ()
     source_format: str = "rfc822"  # or "outlook-msg" when converted from an OLE2 .msg
+    enclosed: tuple[EnclosedMessage, ...] = ()  # attached Outlook messages, opened
 
     @property
     def attachment_names(self) -> list[str]:
         return [a.filename for a in self.attachments]
+
+    def close(self) -> None:
+        """Delete the temporary files of spooled attachments (also done on garbage collection)."""
+        for attachment in self.attachments:
+            attachment.close()

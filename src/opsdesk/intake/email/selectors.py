@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 
 from opsdesk.core.clock import now
@@ -18,6 +19,7 @@ from opsdesk.intake.models import (
     OutboundStatus,
     TicketEmailParticipant,
 )
+from opsdesk.oncall.models import ContactMethod
 from opsdesk.tickets.models import Ticket
 
 REFERENCE_IN_SUBJECT = re.compile(r"\b(CSR|INC)-(\d{4})-(\d{6})\b", re.I)
@@ -118,3 +120,12 @@ def ticket_last_customer_mail(*, ticket: Ticket) -> InboundMessage | None:
         .order_by("-created_at", "-id")
         .first()
     )
+
+
+def person_email_addresses(*, user: User) -> set[str]:
+    """A staff member's own mail addresses: their email contact method and account email."""
+    addresses = set(
+        ContactMethod.objects.filter(user=user, channel="email").values_list("address", flat=True)
+    )
+    addresses.add(user.email)
+    return {a.strip().lower() for a in addresses if a}

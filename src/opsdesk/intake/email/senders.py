@@ -21,6 +21,7 @@ class Sender:
     contact: Contact
     organisation: Organisation
     created: bool
+    bouncing: bool = False  # the address has bounced permanently: nothing is sent to it
 
 
 def organisation_by_domain(*, address: str) -> Organisation | None:
@@ -30,8 +31,17 @@ def organisation_by_domain(*, address: str) -> Organisation | None:
 
 
 def contact_by_address(*, address: str) -> Contact | None:
-    row = ContactEmail.objects.filter(address=address.lower()).select_related("contact").first()
+    row = _contact_email(address)
     return row.contact if row is not None else None
+
+
+def _contact_email(address: str) -> ContactEmail | None:
+    """The address's row with its contact and organisation: one query."""
+    return (
+        ContactEmail.objects.filter(address=address.lower())
+        .select_related("contact__organisation")
+        .first()
+    )
 
 
 def unknown_senders_organisation() -> Organisation:
@@ -48,14 +58,21 @@ def unknown_senders_organisation() -> Organisation:
 
 def sender_resolve(*, address: str, name: str) -> Sender:
     """The contact behind an address, creating one when the policy allows."""
-    contact = contact_by_address(address=address)
-    if contact is not None:
+    known = _contact_email(address)
+    if known is not None:
+        contact = known.contact
         organisation = (
             contact.organisation
             or organisation_by_domain(address=address)
             or unknown_senders_organisation()
         )
-        return Sender(address=address, contact=contact, organisation=organisation, created=False)
+        return Sender(
+            address=address,
+            contact=contact,
+            organisation=organisation,
+            created=False,
+            bouncing=known.bouncing_since is not None,
+        )
     if conf.unknown_sender_policy() == "quarantine":
         raise SenderRejected(f"unknown sender {address} (policy: quarantine)")
     organisation = organisation_by_domain(address=address) or unknown_senders_organisation()

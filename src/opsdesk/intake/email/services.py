@@ -27,6 +27,10 @@ from opsdesk.tickets.services import ticket_attachment_add, ticket_reply_add
 MAX_REFERENCES = 20
 
 
+def megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f}".removesuffix(".0")
+
+
 def _language(ticket: Ticket) -> str:
     contact_language = ticket.contact.language if ticket.contact is not None else ""
     return "en" if (contact_language or ticket.organisation.language) == "en" else "ko"
@@ -94,10 +98,17 @@ def _context(ticket: Ticket, **extra: object) -> dict[str, object]:
 
 
 def email_acknowledgment_queue(
-    *, ticket: Ticket, recipient: str, name: str, message_id: str | None, references: Sequence[str]
+    *,
+    ticket: Ticket,
+    recipient: str,
+    name: str,
+    message_id: str | None,
+    references: Sequence[str],
+    deliverable: bool = False,
 ) -> OutboundMessage | None:
-    """Tell a customer their mail became ticket X (never to our own or bouncing addresses)."""
-    to = _deliverable([recipient])
+    """Tell a customer their mail became ticket X (never to our own or bouncing addresses;
+    ``deliverable`` says the caller has checked that already, saving the queries)."""
+    to = [recipient] if deliverable else _deliverable([recipient])
     if not to:
         return None
     body = render_to_string(
@@ -117,16 +128,27 @@ def email_acknowledgment_queue(
 
 
 def email_oversize_notice_queue(
-    *, ticket: Ticket, recipient: str, names: Sequence[str], message_id: str | None
+    *,
+    ticket: Ticket,
+    recipient: str,
+    names: Sequence[str],
+    message_id: str | None,
+    message_size: int | None = None,
 ) -> OutboundMessage | None:
-    """Tell the sender which attachments were over the size limit and not stored."""
+    """Tell the sender which attachments were not stored: each over the attachment limit, or
+    all of them when the whole mail (``message_size``) was over the message limit."""
     to = _deliverable([recipient])
     if not to:
         return None
-    limit_mb = conf.max_attachment_bytes() / (1024 * 1024)
     body = render_to_string(
         f"intake/email/oversize_{_language(ticket)}.txt",
-        _context(ticket, names=list(names), limit_mb=f"{limit_mb:g}"),
+        _context(
+            ticket,
+            names=list(names),
+            limit_mb=megabytes(conf.max_attachment_bytes()),
+            message_mb=megabytes(message_size) if message_size is not None else "",
+            message_limit_mb=megabytes(conf.max_message_bytes()),
+        ),
     )
     return outbound_queue(
         ticket=ticket,

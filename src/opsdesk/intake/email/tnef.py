@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from tnefparse.tnef import TNEF
 
 from opsdesk.intake.email.charsets import decode_bytes
+from opsdesk.intake.email.rtf import compressed_rtf_text
 
 TNEF_SIGNATURE = b"\x78\x9f\x3e\x22"
 MAX_NESTING = 3
@@ -69,6 +70,12 @@ def unpack_tnef(payload: bytes, defects: list[str], *, depth: int = 0) -> TnefCo
         body_text=_text(getattr(tnef, "body", None), codepage),
         body_html=_text(getattr(tnef, "htmlbody", None), codepage),
     )
+    rtf = getattr(tnef, "_rtfbody", None)  # PR_RTF_COMPRESSED, still compressed
+    if not content.body_text.strip() and not content.body_html.strip() and rtf:
+        # Outlook's rich-text mail: the RTF body is the only body there is.
+        content.body_text = compressed_rtf_text(bytes(rtf), codepage=codepage)
+        if content.body_text:
+            defects.append("TNEF body converted from RTF")
     for index, attachment in enumerate(getattr(tnef, "attachments", []), start=1):
         data = getattr(attachment, "data", b"")
         data = data if isinstance(data, bytes) else b""
