@@ -82,3 +82,25 @@ def test_size_limit_gives_a_clear_error_and_stores_nothing():
     assert err.value.field == "file" and "big.log" in err.value.message
     assert Attachment.objects.count() == 0
     assert TimelineEvent.objects.filter(ticket=ticket).count() == 1
+
+
+def test_an_open_file_is_stored_in_chunks_and_matches_the_bytes_path(tmp_path):
+    import hashlib
+
+    ticket = make_ticket(make_org(), team=team("service-operations"))
+    data = (b"2026-11-28 ERROR disk full on web-01\n" * 60_000)[:2_000_000]
+    spooled = tmp_path / "spool.bin"
+    spooled.write_bytes(data)
+    with spooled.open("rb") as handle:
+        handle.read(100)  # a reader left mid-file must not cut the stored copy short
+        from_file = ticket_attachment_add(ticket=ticket, filename="syslog", content=handle)
+    assert from_file.size == len(data)
+    assert from_file.sha256 == hashlib.sha256(data).hexdigest()
+    with from_file.file.open("rb") as stored:
+        assert stored.read() == data
+    again = ticket_attachment_add(ticket=ticket, filename="copy", content=data)
+    assert again.file.name == from_file.file.name  # same content, stored once
+    with spooled.open("rb") as handle, pytest.raises(InvalidInput):
+        ticket_attachment_add(
+            ticket=ticket, filename="big", content=handle, size=len(data), max_bytes=1000
+        )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import IO
 
 from django.utils.translation import gettext as _
 
@@ -204,16 +205,24 @@ def _attachments_add(
         if whole_mail_too_large or item.size > limit or not item.complete:
             too_large.append(item.filename)
             continue
+        spooled = item.spooled
+        if spooled is not None and spooled.file is not None:
+            # Copied from the spool file to storage in chunks: never in memory whole.
+            content: bytes | IO[bytes] = spooled.file
+            size, sha256 = spooled.size, spooled.sha256
+        else:
+            content, size, sha256 = item.payload, None, ""
         ticket_attachment_add(
             ticket=ticket,
             event=event,
             filename=item.filename,
-            # One copy in memory at a time: spooled parts are read back here, one by one.
-            content=item.payload,
+            content=content,
             content_type=item.content_type,
             content_id=item.content_id or "",
             is_inline=item.is_inline,
             max_bytes=limit,
+            size=size,
+            sha256=sha256,
         )
     if too_large:
         message_size = ctx.row.size if whole_mail_too_large else None

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+from typing import IO
 
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -25,30 +26,41 @@ def ticket_attachment_add(
     *,
     ticket: Ticket,
     filename: str,
-    content: bytes,
+    content: bytes | IO[bytes],
     content_type: str = "application/octet-stream",
     event: TimelineEvent | None = None,
     content_id: str = "",
     is_inline: bool = False,
     max_bytes: int | None = None,
+    size: int | None = None,
+    sha256: str = "",
 ) -> Attachment:
     """Store a file on the ticket (content-addressed on disk, so a file sent twice is stored
-    once). ``max_bytes`` lets a channel enforce its size limit with a clear error."""
+    once). ``max_bytes`` lets a channel enforce its size limit with a clear error.
+
+    ``content`` is bytes, or an open binary file (a channel's spooled log file) that is
+    copied to storage in chunks, never held in memory whole; give its ``size`` and, if
+    known, its ``sha256`` to spare a pass over it."""
     if event is not None and event.ticket_id != ticket.pk:
         raise InvalidInput(_("The event belongs to another ticket."), field="event")
-    if max_bytes is not None and len(content) > max_bytes:
+    if isinstance(content, bytes):
+        size, digest = len(content), sha256 or hashlib.sha256(content).hexdigest()
+        body: File[bytes] = ContentFile(content)
+    else:
+        size, digest = _measure(content, size, sha256)
+        body = File(content)
+    if max_bytes is not None and size > max_bytes:
         raise InvalidInput(
             _("The file %(name)s is larger than the limit of %(limit)d bytes.")
             % {"name": filename, "limit": max_bytes},
             field="file",
         )
-    digest = hashlib.sha256(content).hexdigest()
     attachment = Attachment(
         ticket=ticket,
         event=event,
         filename=_safe_filename(filename),
         content_type=(content_type or "application/octet-stream")[:150],
-        size=len(content),
+        size=size,
         sha256=digest,
         content_id=content_id[:255],
         is_inline=is_inline,
@@ -59,8 +71,22 @@ def ticket_attachment_add(
         attachment.file.name = existing.file.name
         attachment.save()
     else:
-        attachment.file.save(digest, ContentFile(content), save=True)
+        _rewind(content)
+        attachment.file.save(digest, body, save=True)
     return attachment
 
 
-# --- Appended for the email channel (docs/subsystems/email.md) ----------------------------
+def _rewind(content: bytes | IO[bytes]) -> None:
+    if not isinstance(content, bytes):
+        content.seek(0)
+
+
+def _measure(stream: IO[bytes], size: int | None, sha256: str) -> tuple[int, str]:
+    if size is not None and sha256:
+        return size, sha256
+    stream.seek(0)
+    digest, counted = hashlib.sha256(), 0
+    while chunk := stream.read(1 << 20):
+        digest.update(chunk)
+        counted += len(chunk)
+    return counted, digest.hexdigest()
