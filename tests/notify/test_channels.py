@@ -225,3 +225,20 @@ def test_email_goes_through_the_mail_backend():
     assert result.ok
     assert mail.outbox[-1].to == ["oncall@opsdesk.example"]
     assert MSG.url in mail.outbox[-1].body
+
+
+def test_email_pages_can_be_acknowledged_by_a_reply_without_the_quote(settings):
+    from django.urls import reverse
+
+    token = "eyJlIjoxMiwicCI6M30:1vPq2r:AbCdEf_gh-IjKlMnOpQr"
+    url = "https://desk.example" + reverse("oncall:ack", args=[token])
+    message = Message(subject="[INC-2026-000007] Page", body="DB down", url=url)
+    assert _channel("email").send("oncall@opsdesk.example", message).ok
+    sent = mail.outbox[-1]
+    support = settings.OPSDESK["SUPPORT_EMAIL"]
+    assert sent.reply_to == [] and sent.extra_headers["Reply-To"] == support
+    message_id = sent.message()["Message-ID"]
+    assert message_id == f"<ack.{token.replace(':', '.')}@{support.rsplit('@', 1)[-1]}>"
+    # An ordinary notice has no acknowledgement link, so no such Message-ID.
+    _channel("email").send("oncall@opsdesk.example", MSG)
+    assert not mail.outbox[-1].message()["Message-ID"].startswith("<ack.")
