@@ -1,5 +1,7 @@
-"""A real `opsdesk worker` killed while it owns an escalation's delivery: another worker
-takes the claim back after the lease and the message goes out once."""
+"""Two real `opsdesk worker`s; the one that owns an escalation's notification is SIGKILLed
+mid-send: the other takes the claim back after the lease and the message goes out, once,
+within 30 s of the kill. On SQLite and on PostgreSQL (a throw-away database each; never the
+developer's data or the pytest test database)."""
 
 from __future__ import annotations
 
@@ -14,14 +16,22 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
+from tests.conftest import require_server
 from tests.notify.fakes import Seen, fake_provider
 
 pytestmark = pytest.mark.processes
 
 WAIT = 90.0  # an upper bound for slow machines, never an expectation
+# The issue's promise: a step owned by a killed worker fires on another within 30 s (the
+# lease is 20 s and the other worker ticks every second).
+RECOVERY_BOUND = 30.0
 ROOT = Path(__file__).resolve().parents[2]
+POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+Query = Callable[[str], list[tuple[Any, ...]]]
 
 
 def _wait_for(what: str, probe: Callable[[], Any]) -> Any:
@@ -29,27 +39,67 @@ def _wait_for(what: str, probe: Callable[[], Any]) -> Any:
     while not (result := probe()):
         if time.monotonic() > deadline:
             pytest.fail(f"gave up waiting for {what}")
-        time.sleep(0.2)
+        time.sleep(0.1)
     return result
 
 
+def _postgres_available() -> bool:
+    try:
+        with psycopg.connect(POSTGRES_ADMIN_URL, connect_timeout=3):
+            return True
+    except psycopg.OperationalError:
+        return False
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database(request, tmp_path: Path) -> Iterator[tuple[dict[str, str], Query]]:
+    """Environment variables for the processes and a way to read their database."""
+    if request.param == "sqlite":
+
+        def query_sqlite(sql: str) -> list[tuple[Any, ...]]:
+            with sqlite3.connect(tmp_path / "opsdesk.sqlite3", timeout=20) as db:
+                return db.execute(sql).fetchall()
+
+        yield {}, query_sqlite
+        return
+    require_server(_postgres_available(), "PostgreSQL not reachable on 127.0.0.1:5432")
+    name = f"opsdesk_oncall_{os.getpid()}_{tmp_path.name[-8:]}".replace("-", "_").lower()
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+
+    def query_postgres(sql: str) -> list[tuple[Any, ...]]:
+        with psycopg.connect(f"postgresql://postgres@127.0.0.1:5432/{name}") as db:
+            return db.execute(sql).fetchall()  # type: ignore[arg-type]
+
+    try:
+        yield {"OPSDESK_DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{name}"}, query_postgres
+    finally:
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture
-def slack() -> Iterator[tuple[str, list[Seen], threading.Event]]:
+def slack() -> Iterator[tuple[str, list[Seen]]]:
+    """A fake Slack whose first request hangs (the worker sending it is killed meanwhile)."""
     release = threading.Event()
 
     def rule(request: Seen) -> tuple[int, dict[str, Any]]:
         if len(requests) == 1:
-            release.wait(WAIT)  # the first worker is killed while it waits here
+            release.wait(WAIT)
         return 200, {"ok": True, "ts": f"1.{len(requests)}"}
 
     with fake_provider(rule) as server:
         requests = server.requests
-        yield server.base_url, requests, release
+        yield server.base_url, requests
         release.set()
 
 
-def test_a_killed_workers_delivery_fires_on_another_worker(tmp_path: Path, slack) -> None:
-    base_url, requests, _release = slack
+def test_a_killed_workers_notification_fires_once_on_another_worker_within_30s(
+    tmp_path: Path, slack, database
+) -> None:
+    base_url, requests = slack
+    extra_env, query = database
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPSDESK_")}
     env.update(
         OPSDESK_DATA_DIR=str(tmp_path),
@@ -57,6 +107,7 @@ def test_a_killed_workers_delivery_fires_on_another_worker(tmp_path: Path, slack
         DJANGO_SETTINGS_MODULE="tests.oncall.proc_settings",
         PYTHONPATH=str(ROOT),
         PYTHONUNBUFFERED="1",
+        **extra_env,
     )
 
     def run(*args: str) -> None:
@@ -72,24 +123,39 @@ def test_a_killed_workers_delivery_fires_on_another_worker(tmp_path: Path, slack
             stderr=subprocess.STDOUT,
         )
 
-    def deliveries() -> list[tuple[str, int]]:
-        with sqlite3.connect(tmp_path / "opsdesk.sqlite3", timeout=20) as db:
-            return db.execute("SELECT status, attempts FROM notify_delivery").fetchall()
+    def deliveries() -> list[tuple[Any, ...]]:
+        return query("SELECT status, attempts FROM notify_delivery")
 
     run("-m", "opsdesk", "migrate", "--noinput", "-v0")
     run("-m", "tests.oncall.proc_seed")
-    first = worker("first")
-    second: subprocess.Popen[bytes] | None = None
+    workers = {w.pid: w for w in (worker("first"), worker("second"))}
     try:
-        _wait_for("the first worker to call the provider", lambda: len(requests) >= 1)
-        first.send_signal(signal.SIGKILL)
-        first.wait()
+        # One worker ran the step and is now inside the provider call (which hangs); the
+        # timer row names it. Kill it well inside the channel's 10 s HTTP timeout.
+        _wait_for("a worker to call the provider", lambda: len(requests) >= 1)
+        [(claimed_by,)] = query("SELECT claimed_by FROM jobs_timer WHERE key LIKE 'delivery:%'")
+        victim = workers[int(claimed_by.rsplit("-", 2)[1])]
+        victim.send_signal(signal.SIGKILL)
+        victim.wait()
+        killed_at = time.monotonic()
         assert deliveries() == [("queued", 0)]
-        second = worker("second")
         _wait_for("the delivery to go out", lambda: deliveries() == [("sent", 1)])
+        recovered_in = time.monotonic() - killed_at
+        assert recovered_in < RECOVERY_BOUND, f"took {recovered_in:.1f} s"
+        # Once: the killed worker's cut-off call and the second worker's, and no more after
+        # the timer row is done and a few more ticks have passed.
+        _wait_for(
+            "the delivery timer to finish",
+            lambda: (
+                query("SELECT state FROM jobs_timer WHERE key LIKE 'delivery:%'") == [("done",)]
+            ),
+        )
+        time.sleep(2)
         assert len(requests) == 2
+        # One delivery row: the step itself ran once (a second run would have made another).
+        assert deliveries() == [("sent", 1)]
     finally:
-        for process in (first, second):
-            if process is not None and process.poll() is None:
+        for process in workers.values():
+            if process.poll() is None:
                 process.kill()
                 process.wait()

@@ -41,6 +41,11 @@ def timer_handler(kind: str) -> Callable[[Handler], Handler]:
     return register
 
 
+@timer_handler("jobs.noop")
+def noop_timer(timer: Timer) -> None:
+    """Does nothing: the timer machinery's own cost, the baseline of bench/escalation.py."""
+
+
 def timer_schedule(
     *, key: str, kind: str, due_at: datetime, payload: dict[str, Any] | None = None
 ) -> Timer:

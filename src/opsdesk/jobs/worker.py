@@ -13,6 +13,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from datetime import datetime
 
 from django.db import DatabaseError, close_old_connections, connection
@@ -20,6 +21,7 @@ from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
 from opsdesk.core.clock import now
+from opsdesk.jobs.periodic import periodic_ensure
 from opsdesk.jobs.services import heartbeat_beat, heartbeat_remove
 from opsdesk.jobs.timers import timers_run_due
 
@@ -68,19 +70,30 @@ class HeartbeatThread(threading.Thread):
 
 
 class TimerThread(threading.Thread):
-    """Runs due durable timers (jobs/timers.py) once a second next to the task loop."""
+    """Runs due durable timers (jobs/timers.py) once a second next to the task loop, and
+    checks every few minutes that each periodic job (jobs/periodic.py) has its timer row."""
+
+    ENSURE_EVERY = 300.0
 
     def __init__(self, *, worker_id: str, interval: float = 1.0) -> None:
         super().__init__(name="opsdesk-timers", daemon=True)
         self.worker_id = worker_id
         self.interval = interval
         self.stopped = threading.Event()
+        self.ensured_at: float | None = None
+
+    def ensure_periodic(self) -> None:
+        if self.ensured_at is not None and time.monotonic() - self.ensured_at < self.ENSURE_EVERY:
+            return
+        self.ensured_at = time.monotonic()
+        periodic_ensure()
 
     def run(self) -> None:
         try:
             while not self.stopped.wait(self.interval):
                 close_old_connections()
                 try:
+                    self.ensure_periodic()
                     # Drain: a burst of due timers is worked off without waiting a tick each.
                     while timers_run_due(worker_id=self.worker_id) and not self.stopped.is_set():
                         pass

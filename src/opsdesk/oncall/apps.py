@@ -8,5 +8,10 @@ class OncallConfig(AppConfig):
     verbose_name = _("On call")
 
     def ready(self) -> None:
-        # Registers the escalation timer handlers with jobs.timers (a registry).
+        # Plug into other apps' registries (they never import us): escalation timer handlers,
+        # periodic jobs (jobs.timers, jobs.periodic) and the ticket page's escalation panel.
         from opsdesk.oncall import timers  # noqa: F401
+        from opsdesk.oncall.panels import PANEL_TEMPLATE, escalation_panel_context
+        from opsdesk.tickets.panels import panel_register
+
+        panel_register(key="escalation", template=PANEL_TEMPLATE, context=escalation_panel_context)

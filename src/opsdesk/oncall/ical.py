@@ -23,6 +23,8 @@ def _event(schedule: Schedule, user: User, starts_at: datetime, ends_at: datetim
     event = Event()
     event.add("uid", f"oncall-{schedule.pk}-{user.pk}-{int(starts_at.timestamp())}@opsdesk")
     event.add("summary", f"{schedule.name}: {person_label(user)}")
+    # Lets `oncall import-ical` read our own feeds back (oncall/ical_import.py).
+    event.add("x-opsdesk-username", user.get_username())
     event.add("dtstart", starts_at)
     event.add("dtend", ends_at)
     event.add("dtstamp", starts_at)

@@ -191,3 +191,17 @@ class NotificationRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.channel} +{self.delay_minutes}m"
+
+
+class FeedKey(models.Model):
+    """A person's secret for signed calendar-feed links (oncall/feeds.py). Rotating it
+    revokes every feed link the person has handed to a calendar app."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="oncall_feed_key"
+    )
+    secret = models.CharField(max_length=64)
+    rotated_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"feed key of {self.user_id}"

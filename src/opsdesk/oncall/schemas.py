@@ -41,3 +41,39 @@ class RespondIn(Schema):
 class MobiliseIn(Schema):
     ticket: str
     bridge: str = ""
+
+
+class ImportedOverrideOut(Schema):
+    username: str
+    starts_at: datetime
+    ends_at: datetime
+
+
+class IcalImportOut(Schema):
+    dry_run: bool
+    created: list[ImportedOverrideOut]
+    existing: int
+    past: int
+    cancelled: int
+
+
+class ProblemOut(Schema):
+    loc: list[str]
+    msg: str
+    type: str
+
+
+class ProblemsOut(Schema):
+    detail: list[ProblemOut]
+
+
+class ScheduleFeedOut(Schema):
+    id: int
+    name: str
+    team: str
+    url: str
+
+
+class FeedsOut(Schema):
+    person: str
+    schedules: list[ScheduleFeedOut]

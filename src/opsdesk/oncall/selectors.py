@@ -8,12 +8,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import User
-from django.db.models import Q
+from django.db.models import CharField, Exists, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Cast, Concat
 from django.utils.translation import gettext as _
 
-from opsdesk.core.errors import NotFound
+from opsdesk.core.errors import NotFound, PermissionDenied
+from opsdesk.jobs.models import Timer, TimerState
+from opsdesk.notify.models import Delivery
 from opsdesk.oncall.enums import PolicyMode, ScheduleKind, StepKind
-from opsdesk.oncall.models import Escalation, EscalationPolicy, Schedule
+from opsdesk.oncall.models import Escalation, EscalationPolicy, MobilisationResponse, Schedule
 from opsdesk.oncall.rotation import Cover, Layer, Shift, schedule_on_call, schedule_shifts
 from opsdesk.sla.calendar import is_business_time
 from opsdesk.sla.selectors import calendar_load
@@ -188,9 +191,95 @@ def team_for_who(*, actor: User, slug: str) -> Team:
     return team
 
 
+def access_schedule_manage(*, actor: User, schedule_id: int) -> Schedule:
+    """A schedule the actor may change: everyone's for the centre head and administrators,
+    their own team's for a team lead; NotFound or PermissionDenied otherwise."""
+    scope = staff_scope(user=actor)
+    schedule = Schedule.objects.select_related("team").filter(pk=schedule_id).first()
+    if schedule is None:
+        raise NotFound(_("No such schedule."))
+    if scope.sees_everything or actor.is_superuser:
+        return schedule
+    if actor.memberships.filter(team=schedule.team, role=MemberRole.TEAM_LEAD).exists():
+        return schedule
+    raise PermissionDenied(_("Only the team's lead or the centre head can change its schedule."))
+
+
+def schedule_list() -> list[Schedule]:
+    return list(Schedule.objects.select_related("team").order_by("team__slug", "name", "id"))
+
+
 def schedule_shift_list(*, schedule: Schedule, start: datetime, end: datetime) -> list[Shift]:
     covers = [
         Cover(user_id=o.user_id, starts_at=o.starts_at, ends_at=o.ends_at)
         for o in schedule.overrides.filter(starts_at__lt=end, ends_at__gt=start)
     ]
     return schedule_shifts(_layers(schedule), covers, start, end)
+
+
+def coverage_gaps(*, team: Team, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """Stretches of ``start``–``end`` when nobody is on call for the team. ``oncall_who``
+    falls back from one kind of schedule to the other, so one covered schedule is enough."""
+    covered = []
+    for schedule in Schedule.objects.filter(team=team).prefetch_related("rotations"):
+        active = _active_ids(schedule)
+        covered += [
+            (shift.starts_at, shift.ends_at)
+            for shift in schedule_shift_list(schedule=schedule, start=start, end=end)
+            if shift.user_id in active
+        ]
+    covered.sort()
+    gaps = []
+    cursor = start
+    for begins, ends in covered:
+        if begins > cursor:
+            gaps.append((cursor, begins))
+        cursor = max(cursor, ends)
+    if cursor < end:
+        gaps.append((cursor, end))
+    return gaps
+
+
+def _active_ids(schedule: Schedule) -> set[int]:
+    ids = {int(p) for r in schedule.rotations.all() for p in r.participants}
+    ids |= set(schedule.overrides.values_list("user_id", flat=True))
+    return set(User.objects.filter(pk__in=ids, is_active=True).values_list("pk", flat=True))
+
+
+# --- the ticket page's escalation panel ------------------------------------------------
+
+
+def ticket_escalation_list(*, ticket: Ticket, limit: int = 5) -> list[Escalation]:
+    """The ticket's latest escalations in one query, each annotated with ``next_due_at`` (its
+    pending step timer) and ``mobilised`` (anyone answered a mobilisation)."""
+    step_timer = Timer.objects.filter(
+        key=Concat(Value("esc:"), Cast(OuterRef("pk"), output_field=CharField())),
+        state=TimerState.PENDING,
+    )
+    return list(
+        Escalation.objects.filter(ticket=ticket)
+        .select_related("acknowledged_by__staff_profile")
+        .annotate(
+            next_due_at=Subquery(step_timer.values("due_at")[:1]),
+            mobilised=Exists(MobilisationResponse.objects.filter(escalation=OuterRef("pk"))),
+        )
+        .order_by("-id")[:limit]
+    )
+
+
+def escalation_delivery_list(*, escalations: list[Escalation]) -> list[Delivery]:
+    """Every message the escalations sent, oldest first, in one query."""
+    sources = [f"escalation:{e.pk}" for e in escalations]
+    return list(
+        Delivery.objects.filter(source__in=sources)
+        .select_related("user__staff_profile")
+        .order_by("id")
+    )
+
+
+def escalation_response_list(*, escalations: list[Escalation]) -> list[MobilisationResponse]:
+    return list(
+        MobilisationResponse.objects.filter(escalation__in=escalations)
+        .select_related("user__staff_profile")
+        .order_by("id")
+    )

@@ -30,6 +30,12 @@ class Command(BaseCommand):
             default=10.0,
             help="Seconds between heartbeat writes (default: 10).",
         )
+        parser.add_argument(
+            "--timer-interval",
+            type=float,
+            default=1.0,
+            help="Seconds between durable-timer ticks (default: 1).",
+        )
         parser.add_argument("--worker-id", default=None, help="Unique id (default: generated).")
         parser.add_argument(
             "--max-tasks", type=int, default=None, help="Exit after this many tasks."
@@ -48,4 +54,5 @@ class Command(BaseCommand):
             heartbeat_interval=options["heartbeat_interval"],
             worker_id=options["worker_id"],
             max_tasks=options["max_tasks"],
+            timer_interval=options["timer_interval"],
         )
