@@ -1,15 +1,16 @@
 """Benchmark of the monitoring webhook over HTTP; see docs/subsystems/alerts.md.
 
-Usage: .venv/bin/python bench/alerts.py [--alerts 2000] [--concurrency 8] [--workers 2]
-                                        [--preload 0] [--port 8150]
+Usage: .venv/bin/python bench/alerts.py [--alerts 1000] [--repeats 10000] [--concurrency 8]
+                                        [--workers 2] [--preload 0,100000] [--port 8150]
 
 Sets up a throwaway site (SQLite in a temporary OPSDESK_DATA_DIR, or the database named by
 OPSDESK_DATABASE_URL — use a scratch database), creates an Alertmanager integration,
-optionally preloads N stored alerts, starts `opsdesk serve` on 127.0.0.1 and drives it from
-separate load processes (one keep-alive connection each, one alert per request). Prints
-requests/s and p50/p99 latency for: the /healthz baseline, new alerts (unique
-fingerprints, each opening an incident when grouped by fingerprint) and repeats of the same
-alerts (the count/last_seen UPDATE path).
+starts `opsdesk serve` on 127.0.0.1 and drives it from separate load processes (one
+connection each, one alert per request). For each stored-alert level of --preload (the
+table is topped up to that many alerts before the round) it prints requests/s and p50/p99
+latency for: new alerts (unique fingerprints, each opening an incident: the integration
+groups by instance) and repeats of those alerts (the one-UPDATE path). A /healthz
+baseline comes first: the cost of a request that does almost nothing.
 """
 
 from __future__ import annotations
@@ -31,42 +32,50 @@ ROOT = Path(__file__).resolve().parents[1]
 OPSDESK = str(ROOT / ".venv" / "bin" / "opsdesk")
 
 SETUP = """
-from opsdesk.alerts.models import Alert, Integration
 from opsdesk.alerts.services import integration_create
-from opsdesk.core.clock import now
 from opsdesk.tenancy.services import organisation_create
 org = organisation_create(code="bench-customer", name="Bench Customer")
 integration = integration_create(
     kind="alertmanager", name="bench", organisation=org, group_by=["instance"]
 )
-at = now()
-rows = [
-    Alert(integration=integration, fingerprint=f"preload-{i}", status="resolved",
-          labels={"alertname": "Preload", "instance": f"pre-{i}"}, first_seen=at, last_seen=at)
-    for i in range(PRELOAD)
-]
-Alert.objects.bulk_create(rows, batch_size=5000)
 print(integration.token)
 """
 
+# Tops the stored alerts up to PRELOAD (resolved, so they open nothing), in batches.
+PRELOAD_SETUP = """
+from opsdesk.alerts.models import Alert, Integration
+from opsdesk.core.clock import now
+integration = Integration.objects.get(name="bench")
+at = now()
+start = Alert.objects.filter(fingerprint__startswith="preload-").count()
+for first in range(start, PRELOAD, 5000):
+    Alert.objects.bulk_create([
+        Alert(integration=integration, fingerprint=f"preload-{i}", status="resolved",
+              labels={"alertname": "Preload", "instance": f"pre-{i}"},
+              first_seen=at, last_seen=at)
+        for i in range(first, min(first + 5000, PRELOAD))
+    ])
+print(Alert.objects.count())
+"""
 
-def alert_body(n: int) -> bytes:
+
+def alert_body(tag: str, n: int) -> bytes:
     alert = {
         "status": "firing",
-        "labels": {"alertname": "BenchAlert", "instance": f"host-{n}", "severity": "warning"},
-        "annotations": {"summary": f"Bench alert {n}"},
+        "labels": {"alertname": "BenchAlert", "instance": f"{tag}-{n}", "severity": "warning"},
+        "annotations": {"summary": f"Bench alert {tag}-{n}"},
         "startsAt": "2026-11-28T00:00:00Z",
     }
     return json.dumps({"version": "4", "status": "firing", "alerts": [alert]}).encode()
 
 
-def load_worker(args: tuple[int, str, str, list[int]]) -> tuple[list[float], int]:
-    port, method, path, numbers = args
+def load_worker(args: tuple[int, str, str, str, list[int]]) -> tuple[list[float], int]:
+    port, method, path, tag, numbers = args
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     latencies: list[float] = []
     errors = 0
     for n in numbers:
-        body = alert_body(n) if method == "POST" else None
+        body = alert_body(tag, n) if method == "POST" else None
         headers = {"Content-Type": "application/json"} if body else {}
         started = time.perf_counter()
         conn.request(method, path, body=body, headers=headers)
@@ -82,50 +91,63 @@ def load_worker(args: tuple[int, str, str, list[int]]) -> tuple[list[float], int
 
 
 def run_phase(
-    name: str, port: int, method: str, path: str, numbers: list[int], workers: int
-) -> None:
+    name: str, port: int, method: str, path: str, tag: str, numbers: list[int], workers: int
+) -> tuple[float, float]:
+    """Drive one phase; print and return (requests/s, p99 ms)."""
     chunks = [numbers[i::workers] for i in range(workers)]
-    started = time.perf_counter()
     with multiprocessing.Pool(workers) as pool:
-        results = pool.map(load_worker, [(port, method, path, chunk) for chunk in chunks])
-    elapsed = time.perf_counter() - started
+        pool.map(time.sleep, [0.0] * workers)  # processes up before the clock starts
+        started = time.perf_counter()
+        results = pool.map(load_worker, [(port, method, path, tag, chunk) for chunk in chunks])
+        elapsed = time.perf_counter() - started
     latencies = sorted(x for lat, _ in results for x in lat)
     errors = sum(e for _, e in results)
+    rate = len(latencies) / elapsed
     p50 = statistics.median(latencies) * 1000
-    p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
+    p99 = latencies[max(int(len(latencies) * 0.99) - 1, 0)] * 1000
     print(
-        f"{name:<10} {len(latencies):>7} req  {len(latencies) / elapsed:>8.0f}/s"
-        f"  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  errors {errors}"
+        f"{name:<22} {len(latencies):>7} req  {rate:>8.0f}/s"
+        f"  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  errors {errors}",
+        flush=True,
+    )
+    return rate, p99
+
+
+def opsdesk_shell(code: str, env: dict[str, str]) -> str:
+    return (
+        subprocess.run(
+            [OPSDESK, "shell", "--no-imports", "-c", code],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
     )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--alerts", type=int, default=2000)
-    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--alerts", type=int, default=1000, help="new alerts per round")
+    parser.add_argument("--repeats", type=int, default=10000, help="repeats per round")
+    parser.add_argument("--concurrency", type=int, default=8, help="load processes")
     parser.add_argument("--workers", type=int, default=2, help="opsdesk serve workers")
-    parser.add_argument("--preload", type=int, default=0, help="alerts stored beforehand")
+    parser.add_argument(
+        "--preload", default="0,100000", help="stored alerts before each round (comma list)"
+    )
     parser.add_argument("--port", type=int, default=8150)
     options = parser.parse_args()
+    levels = [int(x) for x in options.preload.split(",") if x.strip()]
 
     data_dir = tempfile.mkdtemp(prefix="opsdesk-bench-alerts-")
     env = {**os.environ, "OPSDESK_DATA_DIR": data_dir, "OPSDESK_LOG_LEVEL": "WARNING"}
     database = "postgresql" if env.get("OPSDESK_DATABASE_URL") else "sqlite"
     server = None
+    summary: list[str] = []
     try:
         subprocess.run([OPSDESK, "migrate", "--noinput", "-v0"], env=env, check=True)
-        setup = SETUP.replace("PRELOAD", str(options.preload))
-        token = (
-            subprocess.run(
-                [OPSDESK, "shell", "--no-imports", "-c", setup],
-                env=env,
-                check=True,
-                capture_output=True,
-                text=True,
-            )
-            .stdout.strip()
-            .splitlines()[-1]
-        )
+        token = opsdesk_shell(SETUP, env)
         server = subprocess.Popen(
             [
                 OPSDESK,
@@ -142,18 +164,40 @@ def main() -> int:
         wait_until_up(options.port)
         print(
             f"database {database}, {options.workers} web workers, {options.concurrency} load"
-            f" processes, {options.preload} alerts preloaded, one alert per request"
+            f" processes, one alert per request"
         )
-        numbers = list(range(options.alerts))
         path = f"/api/v1/integrations/alertmanager/{token}/"
-        run_phase("baseline", options.port, "GET", "/healthz", numbers, options.concurrency)
-        run_phase("new", options.port, "POST", path, numbers, options.concurrency)
-        run_phase("repeat", options.port, "POST", path, numbers, options.concurrency)
+        numbers = list(range(options.alerts))
+        repeats = [n % options.alerts for n in range(options.repeats)]
+        run_phase(
+            "baseline /healthz", options.port, "GET", "/healthz", "", numbers, options.concurrency
+        )
+        for level in levels:
+            stored = opsdesk_shell(PRELOAD_SETUP.replace("PRELOAD", str(level)), env)
+            print(f"-- {stored} alerts stored")
+            tag = f"host{level}"
+            new = run_phase(
+                "new (opens incident)",
+                options.port,
+                "POST",
+                path,
+                tag,
+                numbers,
+                options.concurrency,
+            )
+            repeat = run_phase(
+                "repeat", options.port, "POST", path, tag, repeats, options.concurrency
+            )
+            summary.append(
+                f"{stored:>7} stored: repeats {repeat[0]:.0f}/s (goal 2000) p99 {repeat[1]:.1f} ms,"
+                f" new {new[0]:.0f}/s (goal 500) p99 {new[1]:.1f} ms (goal < 100)"
+            )
     finally:
         if server is not None:
             server.terminate()
             server.wait(timeout=30)
         shutil.rmtree(data_dir, ignore_errors=True)
+    print("\n".join(["summary:", *summary]))
     return 0
 
 

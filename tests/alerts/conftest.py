@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +9,9 @@ import pytest
 from django.test import Client
 
 from opsdesk.alerts.models import Integration
+from opsdesk.alerts.selectors import integration_cache_clear
 from opsdesk.alerts.services import integration_create
+from opsdesk.alerts.sources import sns
 from opsdesk.tenancy.models import Organisation
 from tests.conftest import require_server
 from tests.factories import make_org
@@ -41,6 +43,16 @@ def webhook(integration: Integration, body: Any, headers: dict[str, str] | None 
         content_type="application/json",
         headers={"Accept-Language": "en", **(headers or {})},
     )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_caches() -> Iterator[None]:
+    """Each test starts with this process's integration and certificate caches empty."""
+    integration_cache_clear()
+    sns.cache_clear()
+    yield
+    integration_cache_clear()
+    sns.cache_clear()
 
 
 @pytest.fixture

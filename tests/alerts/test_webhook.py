@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 import json
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -15,14 +12,12 @@ from django.db import OperationalError
 from opsdesk.alerts import apis
 from opsdesk.alerts.enums import DeadLetterReason
 from opsdesk.alerts.models import Alert, DeadLetter, Integration
-from opsdesk.alerts.sources import sns
 from opsdesk.alerts.sources.base import hmac_signature
 from opsdesk.tenancy.enums import StaffRole
 from opsdesk.tickets.enums import Severity, Status
 from opsdesk.tickets.models import Ticket
-from tests.alerts.conftest import corpus_json, webhook
+from tests.alerts.conftest import webhook
 from tests.api.conftest import client_for
-from tests.conftest import require_server
 from tests.factories import make_staff, team
 
 pytestmark = pytest.mark.django_db
@@ -146,92 +141,6 @@ def test_overload_answers_503_with_retry_after(make_integration, monkeypatch):
     response = webhook(integration, {"alerts": []})
     assert response.status_code == 503
     assert response["Retry-After"] == "5"
-
-
-# --- SNS signatures -------------------------------------------------------------------
-
-
-@pytest.fixture
-def signing_key(tmp_path, monkeypatch):
-    """A self-made RSA key and certificate standing in for AWS's (no network in tests)."""
-    if shutil.which("openssl") is None:
-        require_server(False, "openssl not installed")
-    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-            "-days",
-            "1",
-            "-subj",
-            "/CN=sns.test",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    fetched: list[str] = []
-
-    def fetch(url: str) -> bytes:
-        fetched.append(url)
-        return cert.read_bytes()
-
-    sns.cache_clear()
-    monkeypatch.setattr(sns, "cert_fetcher", fetch)
-    yield key, fetched
-    sns.cache_clear()
-
-
-def sign(message: dict, key: Path, version: str) -> dict:
-    digest = "-sha1" if version == "1" else "-sha256"
-    signed = subprocess.run(
-        ["openssl", "dgst", digest, "-sign", str(key)],
-        input=sns.canonical_string(message),
-        check=True,
-        capture_output=True,
-    ).stdout
-    return {**message, "SignatureVersion": version, "Signature": base64.b64encode(signed).decode()}
-
-
-@pytest.mark.parametrize("version", ["1", "2"])
-def test_sns_signature_verified(make_integration, signing_key, version):
-    key, fetched = signing_key
-    integration = make_integration("cloudwatch", verify_signature=True)
-    message = corpus_json("aws-sns-cloudwatch/alerta/cloudwatch_notification.json")
-    message["SigningCertURL"] = (
-        "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-test.pem"
-    )
-    signed = sign(message, key, version)
-    assert webhook(integration, signed).status_code == 200
-    assert webhook(integration, signed).status_code == 200
-    assert fetched == [message["SigningCertURL"]]  # cached
-    tampered = {**signed, "Subject": "OK: nothing to see"}
-    assert webhook(integration, tampered).status_code == 401
-    assert DeadLetter.objects.get().reason == DeadLetterReason.BAD_SIGNATURE
-
-
-def test_sns_certificate_must_come_from_aws(make_integration, signing_key):
-    key, fetched = signing_key
-    integration = make_integration("cloudwatch", verify_signature=True)
-    message = corpus_json("aws-sns-cloudwatch/alerta/cloudwatch_notification.json")
-    message["SigningCertURL"] = "https://sns.eu-west-1.amazonaws.com.evil.example/cert.pem"
-    assert webhook(integration, sign(message, key, "1")).status_code == 401
-    assert fetched == []
-
-
-def test_real_sns_payload_with_verification_on_is_refused_offline(make_integration, signing_key):
-    """The corpus signatures are AWS's; our stand-in certificate cannot validate them."""
-    integration = make_integration("cloudwatch", verify_signature=True)
-    message = corpus_json("aws-sns-cloudwatch/alerta/cloudwatch_notification.json")
-    assert webhook(integration, message).status_code == 401
-    assert not Alert.objects.exists()
 
 
 # --- staff API and command -----------------------------------------------------------------

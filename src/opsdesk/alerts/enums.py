@@ -51,3 +51,20 @@ class DeadLetterReason(models.TextChoices):
     UNKNOWN_TOKEN = "unknown_token", _("Unknown or inactive integration")
     BAD_SIGNATURE = "bad_signature", _("Signature check failed")
     MALFORMED = "malformed", _("Malformed payload")
+
+
+class SilenceState(models.TextChoices):
+    """Derived from the time range, never stored."""
+
+    ACTIVE = "active", _("Active")
+    PENDING = "pending", _("Pending")
+    EXPIRED = "expired", _("Expired")
+
+
+class SubscriptionStatus(models.TextChoices):
+    """An AWS SNS subscription of a CloudWatch integration."""
+
+    PENDING = "pending", _("Waiting for confirmation")
+    CONFIRMED = "confirmed", _("Confirmed")
+    FAILED = "failed", _("Confirmation failed")
+    UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")

@@ -14,6 +14,7 @@ from opsdesk.alerts.enums import (
     ResolveMode,
     SilenceKind,
     SourceKind,
+    SubscriptionStatus,
 )
 
 
@@ -220,18 +221,31 @@ class DeadLetter(models.Model):
 
 
 class SnsSubscription(models.Model):
-    """An AWS SNS subscription confirmation received on a CloudWatch integration."""
+    """An AWS SNS subscription of a CloudWatch integration: the SubscriptionConfirmation
+    received, OpsDesk's visit to its SubscribeURL and a later UnsubscribeConfirmation."""
 
     integration = models.ForeignKey(
         Integration, on_delete=models.CASCADE, related_name="sns_subscriptions"
     )
     topic_arn = models.CharField(_("topic"), max_length=255)
     subscribe_url = models.URLField(_("subscribe URL"), max_length=2000)
+    status = models.CharField(
+        _("status"),
+        max_length=12,
+        choices=SubscriptionStatus.choices,
+        default=SubscriptionStatus.PENDING,
+    )
+    # From SNS's ConfirmSubscriptionResponse.
+    subscription_arn = models.CharField(_("subscription ARN"), max_length=255, blank=True)
     received_at = models.DateTimeField(_("received"))
     confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(_("unsubscribed"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("confirmation attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
 
     class Meta:
         ordering = ["-received_at"]
+        indexes = [models.Index(fields=["integration", "topic_arn"])]
         verbose_name = _("SNS subscription")
         verbose_name_plural = _("SNS subscriptions")
 

@@ -161,6 +161,8 @@ TASKS = {
 OPSDESK = {
     "SUPPORT_PHONE": env.get_str("SUPPORT_PHONE", "02-0000-0000"),
     "SUPPORT_EMAIL": env.get_str("SUPPORT_EMAIL", "support@opsdesk.example"),
+    # Monitoring: calls that only count repeats may skip PostgreSQL's WAL flush wait (alerts.md).
+    "ALERTS_REPEATS_ASYNC_COMMIT": env.get_bool("ALERTS_REPEATS_ASYNC_COMMIT", False),
     "SITE_NAME": env.get_str("SITE_NAME", "OpsDesk"),
     "DEFAULT_REGION": env.get_str("PHONE_REGION", "KR"),
     "WORKER_HEARTBEAT_STALE_SECONDS": env.get_int("WORKER_HEARTBEAT_STALE_SECONDS", 120),

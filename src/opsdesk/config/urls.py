@@ -15,6 +15,7 @@ urlpatterns = [
     path("calls/", include("opsdesk.intake.urls")),
     path("notices/", include("opsdesk.notify.urls")),
     path("oncall/", include("opsdesk.oncall.urls")),
+    path("alerts/", include("opsdesk.alerts.urls")),
     path("", include("opsdesk.tenancy.urls")),
     path("", include("opsdesk.tickets.urls")),
 ]

@@ -9,6 +9,7 @@ so there is no collectstatic copy that can go stale after an upgrade.
 from __future__ import annotations
 
 import logging
+import re
 import socket
 from datetime import timedelta
 from pathlib import Path
@@ -22,11 +23,27 @@ from gunicorn.glogging import Logger
 from opsdesk.core.logging import JsonFormatter, MaskPersonalDataFilter
 
 
+# Paths that carry a secret: webhook tokens, signed acknowledgement links, signed calendar
+# feeds. Whoever reads the log must not be able to post alerts or acknowledge pages with them.
+_SECRET_PATHS = (
+    re.compile(r"^(/api/v1/integrations/[^/]+/)[^/]+"),
+    re.compile(r"^(/oncall/ack/)[^/]+"),
+    re.compile(r"^(/oncall/feeds/\d+/)[^/]+"),
+)
+
+
+def path_secrets_masked(path: str) -> str:
+    for pattern in _SECRET_PATHS:
+        path = pattern.sub(r"\1***", path)
+    return path
+
+
 class JsonAccessLogger(Logger):
     """gunicorn's logger with one JSON line per request and per server message.
 
     Path, query string and referer are masked (a search for a caller's number must not
-    leave the number in the log); the client address is kept for abuse handling.
+    leave the number in the log), and so are the secrets some paths carry; the client
+    address is kept for abuse handling.
     """
 
     def setup(self, cfg: Any) -> None:
@@ -45,7 +62,7 @@ class JsonAccessLogger(Logger):
         fields = {
             "remote_addr": environ.get("REMOTE_ADDR", "-"),
             "method": environ.get("REQUEST_METHOD", "-"),
-            "path": environ.get("PATH_INFO", ""),
+            "path": path_secrets_masked(environ.get("PATH_INFO", "")),
             "query": environ.get("QUERY_STRING", ""),
             "status": int(status) if str(status).isdigit() else str(status),
             "bytes": getattr(resp, "sent", None) or 0,

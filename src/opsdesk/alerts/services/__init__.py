@@ -14,18 +14,26 @@ from opsdesk.alerts.services.batch import (
 )
 from opsdesk.alerts.services.config import (
     integration_create,
+    integration_saved,
     integration_token_new,
     mapping_rule_create,
+    mapping_rule_delete,
+    mapping_rule_update,
     silence_create,
+    silence_expire,
+    silence_update,
 )
 from opsdesk.alerts.services.groups import group_key
 from opsdesk.alerts.services.ingest import alert_ingest
+from opsdesk.alerts.services.subscriptions import (
+    SubscriptionUnconfirmed,
+    sns_subscription_record,
+)
 from opsdesk.alerts.services.webhook import (
     SignatureInvalid,
     WebhookResult,
     dead_letter_record,
     headers_masked,
-    sns_subscription_record,
     webhook_receive,
 )
 
@@ -36,15 +44,21 @@ __all__ = [
     "SEVERITY_MAP",
     "IngestResult",
     "SignatureInvalid",
+    "SubscriptionUnconfirmed",
     "WebhookResult",
     "alert_ingest",
     "dead_letter_record",
     "group_key",
     "headers_masked",
     "integration_create",
+    "integration_saved",
     "integration_token_new",
     "mapping_rule_create",
+    "mapping_rule_delete",
+    "mapping_rule_update",
     "silence_create",
+    "silence_expire",
+    "silence_update",
     "sns_subscription_record",
     "webhook_receive",
 ]

@@ -8,7 +8,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
 from opsdesk.alerts.enums import (
@@ -37,18 +37,23 @@ from opsdesk.tickets.models import Ticket
 from opsdesk.tickets.services import ticket_create, ticket_status_change, ticket_system_event_add
 
 
-def alert_attach(batch: Batch, alert: Alert, item: AlertInput) -> None:
-    """Put a firing alert into its group, opening the group (and incident) if needed."""
+def group_for_firing(batch: Batch, item: AlertInput, *, silenced: bool) -> AlertGroup:
+    """The group a firing alert joins: the current one for its key while reusable, else a
+    new one (with its incident). A non-silenced alert joining a silenced group opens the
+    group's incident then."""
     key = group_key(integration=batch.integration, item=item)
     group = _group_current(batch, key)
-    if not group_reusable(batch, group):
-        group = _group_open(batch, key, alert, item)
-    elif group is not None and group.status == GroupStatus.SILENCED and not alert.is_silenced:
+    if group is None or not group_reusable(batch, group):
+        group = _group_open(batch, key, item, silenced=silenced)
+    elif group.status == GroupStatus.SILENCED and not silenced:
         _group_incident_open(batch, group, item)
-    assert group is not None  # noqa: S101 - _group_open always returns a group
-    Alert.objects.filter(pk=alert.pk).update(group=group)
-    alert.group = group
+        group.save(update_fields=["organisation", "contract", "status", "incident"])
     batch.touched[group.pk] = group
+    return group
+
+
+def firing_noted(batch: Batch, group: AlertGroup, item: AlertInput) -> None:
+    """The "Alert firing" entry with labels and annotations on the group's incident."""
     if group.incident_id is not None:
         note(batch, group, _("Alert firing: %(summary)s") % {"summary": item.summary}, item)
 
@@ -84,17 +89,19 @@ def group_reusable(batch: Batch, group: AlertGroup | None) -> bool:
     return group.resolved_at is not None and batch.at - group.resolved_at <= REOPEN_WINDOW
 
 
-def _group_open(batch: Batch, key: str, alert: Alert, item: AlertInput) -> AlertGroup:
-    group = AlertGroup.objects.create(
+def _group_open(batch: Batch, key: str, item: AlertInput, *, silenced: bool) -> AlertGroup:
+    """A new group, its incident opened first so the group row is written once."""
+    group = AlertGroup(
         integration=batch.integration,
         group_key=key,
-        status=GroupStatus.SILENCED if alert.is_silenced else GroupStatus.TRIAGE,
+        status=GroupStatus.SILENCED if silenced else GroupStatus.TRIAGE,
         summary=item.summary,
         created_at=batch.at,
     )
-    batch.groups[key] = group
-    if not alert.is_silenced:
+    if not silenced:
         _group_incident_open(batch, group, item)
+    group.save(force_insert=True)
+    batch.groups[key] = group
     return group
 
 
@@ -121,7 +128,8 @@ def is_silenced(batch: Batch, labels: Mapping[str, str]) -> bool:
 
 
 def _group_incident_open(batch: Batch, group: AlertGroup, item: AlertInput) -> None:
-    """Open the incident for ``group`` on the mapped organisation, or leave it in triage."""
+    """Open the incident for ``group`` on the mapped organisation, or leave it in triage
+    (fields set, the caller saves the group)."""
     integration = batch.integration
     rule = _mapping_for(batch, item.labels)
     organisation = rule.organisation if rule else integration.organisation
@@ -153,7 +161,6 @@ def _group_incident_open(batch: Batch, group: AlertGroup, item: AlertInput) -> N
             )
         except InvalidInput:
             group.incident = None  # e.g. an inactive organisation: keep it in triage
-    group.save(update_fields=["organisation", "contract", "status", "incident"])
 
 
 def _incident_description(item: AlertInput) -> str:
@@ -166,15 +173,17 @@ def _incident_description(item: AlertInput) -> str:
 
 def group_settle(batch: Batch, group: AlertGroup) -> None:
     """Recount the group; resolve its incident when nothing fires, reopen when it fires again."""
-    alerts = Alert.objects.filter(group=group)
-    group.alert_count = alerts.count()
-    group.firing_count = alerts.filter(status=AlertStatus.FIRING).count()
-    flapping = alerts.filter(is_flapping=True).exists()
+    counts = Alert.objects.filter(group=group).aggregate(
+        total=Count("id"),
+        firing=Count("id", filter=Q(status=AlertStatus.FIRING)),
+        flapping=Count("id", filter=Q(is_flapping=True)),
+    )
+    group.alert_count, group.firing_count = counts["total"], counts["firing"]
     fields = ["alert_count", "firing_count"]
     if group.firing_count == 0 and group.status == GroupStatus.FIRING:
         group.status, group.resolved_at = GroupStatus.RESOLVED, batch.at
         fields += ["status", "resolved_at"]
-        if not flapping:
+        if not counts["flapping"]:
             _incident_resolve(batch, group)
     elif group.firing_count > 0 and group.status == GroupStatus.RESOLVED:
         group.status, group.resolved_at = GroupStatus.FIRING, None

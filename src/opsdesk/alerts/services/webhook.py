@@ -8,7 +8,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.utils.translation import gettext as _
 
 from opsdesk.alerts.enums import (
@@ -17,17 +17,17 @@ from opsdesk.alerts.enums import (
 from opsdesk.alerts.models import (
     DeadLetter,
     Integration,
-    SnsSubscription,
 )
+from opsdesk.alerts.selectors import integration_for_token
 from opsdesk.alerts.services.batch import IngestResult
 from opsdesk.alerts.services.ingest import alert_ingest
+from opsdesk.alerts.services.subscriptions import sns_subscription_record
 from opsdesk.alerts.sources import ADAPTERS
 from opsdesk.alerts.sources.base import (
     AlertInput,
     Inbound,
     SignatureError,
     SourceError,
-    SubscriptionRequest,
 )
 from opsdesk.core.clock import now
 from opsdesk.core.errors import InvalidInput, NotFound, OpsDeskError
@@ -101,9 +101,7 @@ def webhook_receive(
     adapter = ADAPTERS.get(kind)
     if adapter is None:
         raise NotFound(_("Unknown integration kind."))
-    integration = (
-        Integration.objects.filter(token=token, kind=kind, is_active=True).order_by().first()
-    )
+    integration = integration_for_token(kind=kind, token=token)
 
     def refuse(reason: str, detail: str) -> None:
         dead_letter_record(
@@ -129,6 +127,7 @@ def webhook_receive(
         refuse(DeadLetterReason.MALFORMED, str(exc) or type(exc).__name__)
         raise InvalidInput(str(exc) or _("Malformed payload."), field=None) from exc
     if parsed.subscription is not None:
+        # Raises SubscriptionUnconfirmed (503: SNS sends it again) when SNS is unreachable.
         sns_subscription_record(integration=integration, request=parsed.subscription)
     result = _ingest_retrying(integration=integration, alerts=parsed.alerts)
     return WebhookResult(ingest=result, subscription=parsed.subscription is not None)
@@ -142,17 +141,3 @@ def _ingest_retrying(*, integration: Integration, alerts: list[AlertInput]) -> I
         return alert_ingest(integration=integration, alerts=alerts)
     except IntegrityError:
         return alert_ingest(integration=integration, alerts=alerts)
-
-
-@transaction.atomic
-def sns_subscription_record(
-    *, integration: Integration, request: SubscriptionRequest
-) -> SnsSubscription:
-    """Record an SNS subscription request. Confirming it (visiting SubscribeURL) is left to
-    an administrator: OpsDesk makes no outbound call from the webhook path."""
-    return SnsSubscription.objects.create(
-        integration=integration,
-        topic_arn=request.topic_arn,
-        subscribe_url=request.subscribe_url,
-        received_at=now(),
-    )

@@ -45,10 +45,13 @@ class AlertInput:
 
 @dataclass(frozen=True)
 class SubscriptionRequest:
-    """AWS SNS asks us to confirm a subscription; never an alert."""
+    """AWS SNS asks us to confirm a subscription (``confirm``) or says it ended
+    (``unsubscribe``); never an alert. ``verified``: its signature was checked."""
 
     topic_arn: str
     subscribe_url: str
+    kind: str = "confirm"
+    verified: bool = False
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """AWS CloudWatch alarms delivered by SNS over HTTP(S) (also the Lambda ``Records[].Sns``
-form and a bare alarm message). SubscriptionConfirmation is recorded, never an alert;
+form and a bare alarm message). A SubscriptionConfirmation is confirmed once its signature
+verifies and an UnsubscribeConfirmation noted, never an alert (services/subscriptions.py);
 Notification wraps the alarm as a JSON string: ALARM → firing, OK → resolved,
 INSUFFICIENT_DATA → unknown (a note on the incident). See docs/subsystems/alerts.md.
 """
@@ -99,16 +100,33 @@ class CloudWatchAdapter(BaseAdapter):
         parsed = Parsed()
         for envelope in found:
             kind = envelope.get("Type")
-            if kind == "SubscriptionConfirmation":
-                parsed.subscription = SubscriptionRequest(
-                    topic_arn=require_text(envelope, "TopicArn"),
-                    subscribe_url=require_text(envelope, "SubscribeURL"),
+            if kind in SUBSCRIPTION_TYPES:
+                parsed.subscription = subscription_request(
+                    envelope, verified=inbound.verify_signature
                 )
             elif kind == "Notification":
                 parsed.alerts.append(alarm_alert(message_alarm(envelope)))
-            elif kind != "UnsubscribeConfirmation":
+            else:
                 raise SourceError(f"unknown SNS message type {kind!r}")
         return parsed
+
+
+SUBSCRIPTION_TYPES = {
+    "SubscriptionConfirmation": "confirm",
+    "UnsubscribeConfirmation": "unsubscribe",
+}
+
+
+def subscription_request(envelope: Mapping[str, Any], *, verified: bool) -> SubscriptionRequest:
+    """A SubscriptionConfirmation to visit (its URL checked against the topic's region) or
+    an UnsubscribeConfirmation to note (its SubscribeURL would subscribe again: never
+    visited)."""
+    topic_arn = require_text(envelope, "TopicArn")
+    url = require_text(envelope, "SubscribeURL")
+    kind = SUBSCRIPTION_TYPES[str(envelope["Type"])]
+    if kind == "confirm":
+        sns.subscribe_url_check(url, topic_arn)
+    return SubscriptionRequest(topic_arn=topic_arn, subscribe_url=url, kind=kind, verified=verified)
 
 
 adapter = CloudWatchAdapter()
