@@ -46,24 +46,44 @@ def noop_timer(timer: Timer) -> None:
     """Does nothing: the timer machinery's own cost, the baseline of bench/escalation.py."""
 
 
+_RESET_FIELDS = [
+    "kind",
+    "due_at",
+    "state",
+    "token",
+    "payload",
+    "attempts",
+    "last_error",
+    "claimed_by",
+    "claimed_at",
+    "finished_at",
+]
+
+
 def timer_schedule(
     *, key: str, kind: str, due_at: datetime, payload: dict[str, Any] | None = None
 ) -> Timer:
-    """Create or move the live timer ``key``. Moving it gives it a new token."""
-    defaults = {
-        "kind": kind,
-        "due_at": due_at,
-        "state": TimerState.PENDING,
-        "token": secrets.token_hex(8),
-        "payload": payload or {},
-        "attempts": 0,
-        "last_error": "",
-        "claimed_by": "",
-        "claimed_at": None,
-        "finished_at": None,
-    }
-    timer, _created = Timer.objects.update_or_create(
-        key=key, defaults=defaults, create_defaults={**defaults, "created_at": now()}
+    """Create or move the live timer ``key``. Moving it gives it a new token.
+
+    One INSERT … ON CONFLICT (key) DO UPDATE … RETURNING statement (SQLite 3.35+ and
+    PostgreSQL alike): update_or_create took a row lock, a savepoint and two more round
+    trips, and every ticket write that moves an SLA deadline schedules two timers."""
+    timer = Timer(
+        key=key,
+        kind=kind,
+        due_at=due_at,
+        state=TimerState.PENDING,
+        token=secrets.token_hex(8),
+        payload=payload or {},
+        attempts=0,
+        last_error="",
+        claimed_by="",
+        claimed_at=None,
+        finished_at=None,
+        created_at=now(),
+    )
+    Timer.objects.bulk_create(
+        [timer], update_conflicts=True, unique_fields=["key"], update_fields=_RESET_FIELDS
     )
     return timer
 

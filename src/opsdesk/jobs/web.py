@@ -22,7 +22,6 @@ from gunicorn.glogging import Logger
 
 from opsdesk.core.logging import JsonFormatter, MaskPersonalDataFilter
 
-
 # Paths that carry a secret: webhook tokens, signed acknowledgement links, signed calendar
 # feeds. Whoever reads the log must not be able to post alerts or acknowledge pages with them.
 _SECRET_PATHS = (
