@@ -75,7 +75,7 @@ def alert_ingest(*, integration: Integration, alerts: list[AlertInput]) -> Inges
 def _async_commit() -> bool:
     """Only a transaction of our own may skip the flush wait, never a caller's."""
     return (
-        settings.OPSDESK["ALERTS_REPEATS_ASYNC_COMMIT"]
+        bool(settings.OPSDESK["ALERTS_REPEATS_ASYNC_COMMIT"])
         and connection.vendor == "postgresql"
         and not connection.in_atomic_block
     )
