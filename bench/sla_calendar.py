@@ -3,7 +3,9 @@
 Prints the time of one ticket's clocks, of N synthetic open tickets' clocks (default 100,000),
 and the same due-time computation with a naive minute-by-minute loop on a sample, in the same
 process, for comparison. No database: the calendar is the default Korean office calendar built
-from the `holidays` package, the policy is the seeded Standard policy's targets.
+from the `holidays` package, the policy is the seeded Standard policy's targets. The whole
+path with the database (bulk read + compute of every open ticket, one ticket's clocks, the
+per-ticket baselines) is bench/sla.py.
 """
 
 from __future__ import annotations

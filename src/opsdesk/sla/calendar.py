@@ -30,10 +30,11 @@ Conventions (the contract the SLA clocks and the CLI rely on):
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from types import MappingProxyType
+from typing import cast
 from zoneinfo import ZoneInfo
 
 Interval = tuple[int, int]
@@ -312,12 +313,64 @@ def business_positions(cal: BusinessCalendar, instants: list[datetime]) -> list[
     ``instants[j]``. The origin is only stable within one call."""
     if not instants:
         return []
-    if cal.is_24x7:
-        return [_micros(instant) for instant in instants]
     micros = [_micros(instant) for instant in instants]
-    located = [cal.locate(us, instant)[1] for us, instant in zip(micros, instants, strict=True)]
-    index = cal.index_covering(min(located), max(located))
-    return [_position(index, o, us) for o, us in zip(located, micros, strict=True)]
+    if cal.is_24x7:
+        return micros
+    return positions_us(cal, micros)[1]
+
+
+def positions_us(cal: BusinessCalendar, micros: Sequence[int]) -> tuple[_Index, list[int]]:
+    """Business positions (as :func:`business_positions`) of instants given in microseconds
+    since the epoch, and the index they refer to: :func:`instant_at_position` on that index
+    inverts them. For the hot loops of the clocks: no datetimes, one bisect per instant while
+    the calendar's index covers the instants. Not for 24x7 calendars (positions = micros)."""
+    if cal._index:
+        index = cal._index[0]
+        midnights, days, cum, count = index.midnights, index.days, index.cum, len(index.days)
+        positions: list[int] = []
+        for us in micros:
+            i = bisect_right(midnights, us) - 1
+            if not 0 <= i < count:
+                break
+            total = cum[i]
+            for start, end in days[i]:
+                if us <= start:
+                    break
+                total += (us if us < end else end) - start
+            positions.append(total)
+        else:
+            return index, positions
+    ordinals = [cal.locate(us, _instant(us))[1] for us in micros]
+    index = cal.index_covering(min(ordinals), max(ordinals))
+    return index, [_position(index, o, us) for o, us in zip(ordinals, micros, strict=True)]
+
+
+def instant_at_position(index: _Index, position: int) -> int | None:
+    """The earliest instant (µs) at business ``position`` (> 0) of ``index``, or None when the
+    index does not reach that far (grow it and recompute the position)."""
+    cum = index.cum
+    if position > cum[-1]:
+        return None
+    i = bisect_left(cum, position) - 1
+    left = position - cum[i]
+    for start, end in index.days[i]:
+        if end - start >= left:
+            return start + left
+        left -= end - start
+    raise AssertionError("unreachable: the prefix sums cover the position")
+
+
+def is_business_us(cal: BusinessCalendar, micros: int) -> bool:
+    """:func:`is_business_time` for an instant in microseconds since the epoch."""
+    if cal.is_24x7:
+        return True
+    if cal._index:
+        index = cal._index[0]
+        i = bisect_right(index.midnights, micros) - 1
+        if 0 <= i < len(index.days):
+            return any(start <= micros < end for start, end in index.days[i])
+    index, ordinal = cal.locate(micros, _instant(micros))
+    return any(start <= micros < end for start, end in index.days[ordinal - index.lo])
 
 
 def business_minutes_between(cal: BusinessCalendar, start: datetime, end: datetime) -> int:
@@ -345,21 +398,41 @@ def add_business_time(cal: BusinessCalendar, start: datetime, amount: timedelta)
 def _find(cal: BusinessCalendar, ordinal: int, micros: int, amount: int) -> int:
     """The earliest instant (µs) with ``amount`` µs of business time after ``micros``."""
     index = cal.index_covering(ordinal, ordinal)
-    goal = _position(index, ordinal, micros) + amount
     grown = 0
-    while goal > index.cum[-1]:
+    while True:
+        found = instant_at_position(index, _position(index, ordinal, micros) + amount)
+        if found is not None:
+            return found
         grown += 1
         if grown * INDEX_DAYS > MAX_EMPTY_DAYS * 10:
             raise ValueError(f"calendar {cal.name!r}: business time out of range")
         index = cal.index_covering(ordinal, index.hi + INDEX_DAYS)
-        goal = _position(index, ordinal, micros) + amount
-    i = bisect_left(index.cum, goal) - 1
-    left = goal - index.cum[i]
-    for start, end in index.days[i]:
-        if end - start >= left:
-            return start + left
-        left -= end - start
-    raise AssertionError("unreachable: the prefix sums cover the goal")
+
+
+def subtract_business_time(cal: BusinessCalendar, end: datetime, amount: timedelta) -> datetime:
+    """The earliest instant ``t`` with exactly ``amount`` of business time in ``[t, end)``;
+    ``end`` itself for zero (so Monday 09:15 minus 15 minutes is Friday 18:00, as Friday
+    18:00 plus 15 minutes is Monday 09:15). Negative amounts raise ``ValueError``."""
+    _require_aware(end)
+    if amount < ZERO:
+        raise ValueError("cannot subtract a negative amount of business time")
+    end = end.astimezone(UTC)
+    if amount == ZERO:
+        return end
+    if cal.is_24x7:
+        return end - amount
+    micros = _micros(end)
+    _, ordinal = cal.locate(micros, end)
+    index = cal.index_covering(ordinal, ordinal)
+    grown = 0
+    while True:
+        position = _position(index, ordinal, micros) - amount // MICROSECOND
+        if position > 0:
+            return _instant(cast(int, instant_at_position(index, position)))
+        grown += 1
+        if grown * INDEX_DAYS > MAX_EMPTY_DAYS * 10:
+            raise ValueError(f"calendar {cal.name!r}: business time out of range")
+        index = cal.index_covering(index.lo - INDEX_DAYS, ordinal)
 
 
 def add_business_minutes(cal: BusinessCalendar, start: datetime, minutes: int) -> datetime:

@@ -28,8 +28,9 @@ Rules:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
 from opsdesk.sla import calendar as bt
 
@@ -41,8 +42,7 @@ STOPPED_STATUSES = frozenset({"resolved", "closed"})
 INITIAL_STATUS = "new"
 US = timedelta(microseconds=1)
 MINUTE_US = 60_000_000
-
-Segment = tuple[datetime, datetime, bool]
+EPOCH = bt.EPOCH
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +80,10 @@ class PolicySnapshot:
     calendar: bt.BusinessCalendar
     targets: tuple[TargetSnapshot, ...]
     warn_at_percent: int = 75
+    # Targets selected per ticket shape (clocks._choices); filled on use.
+    _choices: dict[Any, list[_Choice]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,147 +140,201 @@ def _stop_at(facts: TicketFacts, metric: str) -> datetime | None:
     return at if status in STOPPED_STATUSES else None
 
 
-def _runs(target: TargetSnapshot, status: str) -> bool:
-    return status not in STOPPED_STATUSES and not target.pauses(status)
+class _Choice(NamedTuple):
+    """A selected target, prepared once per policy and ticket shape: the statuses in which
+    the clock does not run, and the (minutes, business time) in and after hours."""
+
+    metric: str
+    idle: frozenset[str]
+    in_hours: tuple[int, bool]
+    after_hours: tuple[int, bool] | None
 
 
-def _history(facts: TicketFacts) -> list[tuple[datetime, str]]:
-    """(from, status) pieces starting at ``created_at``; the first status is ``new``."""
-    history = [(facts.created_at, INITIAL_STATUS)]
-    # Stable sort on time only: changes made in one instant keep the timeline's order.
-    for changed_at, status in sorted(facts.status_changes, key=lambda change: change[0]):
-        if changed_at <= facts.created_at:
-            history[0] = (facts.created_at, status)
+def _choices(policy: PolicySnapshot, facts: TicketFacts, metrics: tuple[str, ...]) -> list[_Choice]:
+    """The targets of ``metrics`` that apply to the ticket, cached per policy snapshot by
+    (kind, priority, severity): a bulk run selects targets a handful of times, not per ticket."""
+    key = (facts.kind, facts.priority, facts.severity, metrics)
+    found = policy._choices.get(key)
+    if found is None:
+        found = []
+        for metric in metrics:
+            target = select_target(policy, facts, metric)
+            if target is None:
+                continue
+            idle = STOPPED_STATUSES | {
+                status for status in (PENDING_CUSTOMER, PENDING_VENDOR) if target.pauses(status)
+            }
+            # The emergency network works after-hours targets around the clock.
+            after = target.after_hours_minutes
+            found.append(
+                _Choice(
+                    metric,
+                    frozenset(idle),
+                    (target.minutes, target.business_time),
+                    (after, False) if after is not None else None,
+                )
+            )
+        policy._choices[key] = found
+    return found
+
+
+def _us(instant: datetime) -> int:
+    return (instant - EPOCH) // US
+
+
+def _at(micros: int) -> datetime:
+    return EPOCH + timedelta(microseconds=micros)
+
+
+class _Ticket:
+    """One ticket's history in microseconds since the epoch, with business positions.
+
+    ``starts[i]`` is when ``statuses[i]`` began (the first is ``created_at``); ``ends`` are the
+    instants each clock is measured to. ``wall`` and ``business`` give, for every instant of
+    ``starts + ends`` (in that order), its position on the clock's time line: elapsed micros,
+    or business micros of ``index`` (None until a business-time clock needs them)."""
+
+    __slots__ = ("after_hours", "business", "index", "starts", "statuses", "wall")
+
+    def __init__(self, policy: PolicySnapshot, facts: TicketFacts, ends: list[int]) -> None:
+        created = (facts.created_at - EPOCH) // US
+        starts, statuses = [created], [INITIAL_STATUS]
+        changes = facts.status_changes
+        if len(changes) > 1:
+            # A stable sort on time only: changes made in one instant keep the timeline's order.
+            timeline = sorted((((at - EPOCH) // US, status) for at, status in changes), key=_first)
         else:
-            history.append((changed_at, status))
-    return history
+            timeline = [((at - EPOCH) // US, status) for at, status in changes]
+        for at, status in timeline:
+            if at <= created:
+                statuses[0] = status
+            else:
+                starts.append(at)
+                statuses.append(status)
+        self.starts, self.statuses = starts, statuses
+        self.wall = starts + ends
+        self.business: list[int] | None = None
+        self.index: bt._Index | None = None
+        self.after_hours = not bt.is_business_us(policy.calendar, created)
+
+    def positions(self, cal: bt.BusinessCalendar, business: bool) -> list[int]:
+        if not business or cal.is_24x7:
+            return self.wall
+        if self.business is None:
+            self.index, self.business = bt.positions_us(cal, self.wall)
+        return self.business
+
+    def advance(self, cal: bt.BusinessCalendar, business: bool, k: int, amount: int) -> int:
+        """The instant (µs) at which ``amount`` more clock time has run after instant ``k``."""
+        if amount == 0 or not business or cal.is_24x7:
+            return self.wall[k] + amount
+        assert self.index is not None and self.business is not None  # noqa: S101 - positions() ran
+        found = bt.instant_at_position(self.index, self.business[k] + amount)
+        if found is not None:
+            return found
+        # Beyond the calendar's index: the general path grows it.
+        grown = bt.add_business_time(cal, _at(self.wall[k]), timedelta(microseconds=amount))
+        return _us(grown)
 
 
-class _Ruler:
-    """Measures time between the instants of one ticket in calendar or business time,
-    computing each instant's business position once."""
-
-    def __init__(self, cal: bt.BusinessCalendar, instants: list[datetime], business: bool):
-        self.cal = cal
-        self.business = business
-        self.instants = instants
-        self.positions: dict[datetime, int] | None = None
-
-    def between(self, a: datetime, b: datetime) -> int:
-        """Microseconds of (business or calendar) time from ``a`` to ``b``."""
-        if not self.business:
-            return (b - a) // US
-        if self.positions is None:
-            unique = sorted(set(self.instants))
-            self.positions = dict(zip(unique, bt.business_positions(self.cal, unique), strict=True))
-        return self.positions[b] - self.positions[a]
-
-    def advance(self, start: datetime, micros: int) -> datetime:
-        amount = timedelta(microseconds=micros)
-        return bt.add_business_time(self.cal, start, amount) if self.business else start + amount
-
-
-@dataclass(slots=True)
-class _Walk:
-    """Microseconds counted and paused, the due instant once reached, the current state."""
-
-    elapsed: int
-    paused: int
-    due_at: datetime | None
-    running_now: bool
+def _first(change: tuple[int, str]) -> int:
+    return change[0]
 
 
 def _walk(
-    ruler: _Ruler,
-    target: TargetSnapshot,
-    history: list[tuple[datetime, str]],
-    end: datetime,
-    goal: int,
-) -> _Walk:
-    walk = _Walk(0, 0, None, running_now=True)
-    for i, (a, status) in enumerate(history):
+    ticket: _Ticket, pos: list[int], e: int, idle: frozenset[str], goal: int
+) -> tuple[int, int, int, int, bool]:
+    """Walk the history up to end ``e`` (an index into ``ticket.wall``): micros counted and
+    paused, where the goal was reached (instant index and the micros still needed there, or
+    -1) and whether the clock runs at the end."""
+    starts, statuses = ticket.starts, ticket.statuses
+    end, end_pos = ticket.wall[e], pos[e]
+    count = len(starts)
+    elapsed = paused = 0
+    due_k, due_left = -1, 0
+    running = True
+    for i in range(count):
+        a = starts[i]
         if a >= end:
             # Changes at exactly ``end`` still decide whether the clock runs now: the last
             # of them (several can share one instant) is the status in force.
-            at_end = [s for at, s in history[i:] if at == end]
-            if at_end:
-                walk.running_now = _runs(target, at_end[-1])
+            for j in range(i, count):
+                if starts[j] == end:
+                    running = statuses[j] not in idle
             break
-        b = min(history[i + 1][0], end) if i + 1 < len(history) else end
-        length = ruler.between(a, b)
-        walk.running_now = _runs(target, status)
-        if not walk.running_now:
-            walk.paused += length
+        nxt = i + 1
+        length = (pos[nxt] if nxt < count and starts[nxt] < end else end_pos) - pos[i]
+        running = statuses[i] not in idle
+        if not running:
+            paused += length
             continue
-        if walk.due_at is None and walk.elapsed + length >= goal:
-            walk.due_at = ruler.advance(a, goal - walk.elapsed)
-        walk.elapsed += length
-    return walk
+        if due_k < 0 and elapsed + length >= goal:
+            due_k, due_left = i, goal - elapsed
+        elapsed += length
+    return elapsed, paused, due_k, due_left, running
 
 
-def _state(policy: PolicySnapshot, walk: _Walk, goal: int, stopped: bool) -> str:
+def _state(warn_at_percent: int, elapsed: int, goal: int, running: bool, stopped: bool) -> str:
     if stopped:
-        return MET if walk.elapsed <= goal else BREACHED
-    if walk.elapsed >= goal:
+        return MET if elapsed <= goal else BREACHED
+    if elapsed >= goal:
         return BREACHED
-    if not walk.running_now:
+    if not running:
         return PAUSED
-    if walk.elapsed * 100 >= goal * policy.warn_at_percent:
+    if elapsed * 100 >= goal * warn_at_percent:
         return WARNING
     return RUNNING
 
 
-@dataclass(frozen=True, slots=True)
-class _Ticket:
-    """What every clock of one ticket shares: history, end instants and rulers."""
-
-    facts: TicketFacts
-    now: datetime
-    after_hours: bool
-    history: list[tuple[datetime, str]]
-    ends: dict[str, tuple[datetime, bool]]
-    rulers: dict[bool, _Ruler]
-
-
-def _prepare(policy: PolicySnapshot, facts: TicketFacts, now: datetime) -> _Ticket:
-    history = _history(facts)
-    ends: dict[str, tuple[datetime, bool]] = {}
-    for metric in METRICS:
-        stop = _stop_at(facts, metric)
+def _compute(
+    policy: PolicySnapshot, facts: TicketFacts, now: datetime, choices: list[_Choice]
+) -> dict[str, Clock]:
+    created = facts.created_at
+    now_us = (now - EPOCH) // US
+    ends: list[datetime] = []
+    ends_us: list[int] = []
+    stopped_flags: list[bool] = []
+    for choice in choices:
+        stop = _stop_at(facts, choice.metric)
         stopped = stop is not None and stop <= now
-        ends[metric] = (
-            max(stop if stop is not None and stopped else now, facts.created_at),
-            stopped,
+        end = stop if stop is not None and stopped else now
+        if end < created:
+            end = created
+        ends.append(end)
+        ends_us.append(now_us if end is now else (end - EPOCH) // US)
+        stopped_flags.append(stopped)
+    ticket = _Ticket(policy, facts, ends_us)
+    cal, warn_at_percent = policy.calendar, policy.warn_at_percent
+    first_end = len(ticket.starts)
+    clocks: dict[str, Clock] = {}
+    for n, choice in enumerate(choices):
+        minutes, business = (
+            choice.after_hours
+            if ticket.after_hours and choice.after_hours is not None
+            else choice.in_hours
         )
-    instants = [at for at, _ in history] + [end for end, _ in ends.values()]
-    instants = [at for at in instants if at >= facts.created_at]
-    rulers = {flag: _Ruler(policy.calendar, instants, flag) for flag in (False, True)}
-    after_hours = not bt.is_business_time(policy.calendar, facts.created_at)
-    return _Ticket(facts, now, after_hours, history, ends, rulers)
-
-
-def _clock(policy: PolicySnapshot, ticket: _Ticket, metric: str, target: TargetSnapshot) -> Clock:
-    if ticket.after_hours and target.after_hours_minutes is not None:
-        # The emergency network works after-hours targets around the clock.
-        target = replace(target, minutes=target.after_hours_minutes, business_time=False)
-    goal = target.minutes * MINUTE_US
-    end, stopped = ticket.ends[metric]
-    ruler = ticket.rulers[target.business_time]
-    walk = _walk(ruler, target, ticket.history, end, goal)
-    due_at = walk.due_at or ruler.advance(end, goal - walk.elapsed)
-    return Clock(
-        metric=metric,
-        target_minutes=target.minutes,
-        business_time=target.business_time,
-        after_hours=ticket.after_hours,
-        started_at=ticket.facts.created_at,
-        stopped_at=end if stopped else None,
-        elapsed_minutes=walk.elapsed // MINUTE_US,
-        paused_minutes=walk.paused // MINUTE_US,
-        remaining_minutes=(goal - walk.elapsed) // MINUTE_US,
-        due_at=due_at,
-        state=_state(policy, walk, goal, stopped),
-    )
+        goal = minutes * MINUTE_US
+        e = first_end + n
+        pos = ticket.positions(cal, business)
+        elapsed, paused, due_k, due_left, running = _walk(ticket, pos, e, choice.idle, goal)
+        if due_k < 0:
+            due_k, due_left = e, goal - elapsed
+        stopped = stopped_flags[n]
+        # Positional: this runs for every clock of every ticket in a bulk run.
+        clocks[choice.metric] = Clock(
+            choice.metric,  # metric
+            minutes,  # target_minutes
+            business,  # business_time
+            ticket.after_hours,  # after_hours
+            created,  # started_at
+            ends[n] if stopped else None,  # stopped_at
+            elapsed // MINUTE_US,  # elapsed_minutes
+            paused // MINUTE_US,  # paused_minutes
+            (goal - elapsed) // MINUTE_US,  # remaining_minutes
+            EPOCH + timedelta(microseconds=ticket.advance(cal, business, due_k, due_left)),
+            _state(warn_at_percent, elapsed, goal, running, stopped),  # state
+        )
+    return clocks
 
 
 def compute_clock(
@@ -290,12 +348,40 @@ def compute_clocks(
     policy: PolicySnapshot, facts: TicketFacts, now: datetime, metrics: tuple[str, ...] = METRICS
 ) -> dict[str, Clock]:
     """Every applicable clock of a ticket at ``now``, keyed by metric."""
-    targets = {metric: select_target(policy, facts, metric) for metric in metrics}
-    if not any(targets.values()):
+    choices = _choices(policy, facts, metrics)
+    if not choices:
         return {}
-    ticket = _prepare(policy, facts, now)
-    return {
-        metric: _clock(policy, ticket, metric, target)
-        for metric, target in targets.items()
-        if target is not None
-    }
+    return _compute(policy, facts, now, choices)
+
+
+def warning_at(policy: PolicySnapshot, clock: Clock) -> datetime:
+    """When a running clock reaches the policy's warning share of its target, in whole
+    minutes: ``due_at`` moved back by the rest of the target, in the clock's own time. A
+    function of the timeline only (not of now), so recomputing does not move it; for a clock
+    past its warning share it is in the past (as if it had run without pauses)."""
+    warn = -(-clock.target_minutes * policy.warn_at_percent // 100)  # ceiling
+    shift = timedelta(minutes=clock.target_minutes - warn)
+    if shift < timedelta(0):
+        return (
+            bt.add_business_time(policy.calendar, clock.due_at, -shift)
+            if clock.business_time
+            else clock.due_at - shift
+        )
+    if clock.business_time:
+        return bt.subtract_business_time(policy.calendar, clock.due_at, shift)
+    return clock.due_at - shift
+
+
+def nearest_deadline(
+    policy: PolicySnapshot, clocks: dict[str, Clock]
+) -> tuple[datetime | None, datetime | None]:
+    """The nearest due time of the clocks running now and its warning instant (what a ticket
+    stores as ``due_at`` / ``sla_warn_at``); (None, None) when none runs."""
+    nearest: Clock | None = None
+    for clock in clocks.values():
+        running = clock.stopped_at is None and clock.state in (RUNNING, WARNING, BREACHED)
+        if running and (nearest is None or clock.due_at < nearest.due_at):
+            nearest = clock
+    if nearest is None:
+        return None, None
+    return nearest.due_at, warning_at(policy, nearest)

@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from django.db import transaction
+from django.db.models import QuerySet
 
 from opsdesk.core import clock
 from opsdesk.core.errors import InvalidInput
 from opsdesk.jobs.timers import timer_cancel, timer_schedule
 from opsdesk.sla import calendar as bt
-from opsdesk.sla.clocks import BREACHED, RUNNING, WARNING, Clock, PolicySnapshot, compute_clocks
+from opsdesk.sla.bulk import SlaInput, open_tickets, sla_inputs_bulk, sla_state_compute
+from opsdesk.sla.clocks import Clock, TicketFacts, compute_clocks, nearest_deadline
 from opsdesk.sla.enums import CalendarDayKind
 from opsdesk.sla.models import CalendarDay
-from opsdesk.sla.selectors import (
-    calendar_get,
-    policy_for_contract,
-    policy_snapshot,
-    ticket_facts,
-)
+from opsdesk.sla.selectors import calendar_get, policy_snapshot_for, ticket_facts
 from opsdesk.tickets.models import Ticket
+
+RECOMPUTE_CHUNK = 500
 
 
 @transaction.atomic
@@ -62,56 +61,94 @@ class SlaSummary:
     clocks: dict[str, Clock]
 
 
-def _warn_at(policy: PolicySnapshot, clock_: Clock, now: datetime) -> datetime:
-    """When a running clock reaches the policy's warning share of its target."""
-    goal = -(-clock_.target_minutes * policy.warn_at_percent // 100)  # ceiling
-    minutes = max(0, goal - clock_.elapsed_minutes)
-    if clock_.business_time and not clock_.after_hours:
-        return bt.add_business_minutes(policy.calendar, now, minutes)
-    return now + timedelta(minutes=minutes)
-
-
-def _summarise(policy: PolicySnapshot, clocks: dict[str, Clock], now: datetime) -> SlaSummary:
-    running = [c for c in clocks.values() if c.state in (RUNNING, WARNING, BREACHED)]
-    running = [c for c in running if c.stopped_at is None]
-    if not running:
-        return SlaSummary(due_at=None, warn_at=None, clocks=clocks)
-    nearest = min(running, key=lambda c: c.due_at)
-    return SlaSummary(due_at=nearest.due_at, warn_at=_warn_at(policy, nearest, now), clocks=clocks)
-
-
-def _schedule_timers(ticket: Ticket, summary: SlaSummary) -> None:
+def _schedule_timers(ticket_id: int, due_at: datetime | None, warn_at: datetime | None) -> None:
     """One warning and one breach timer per ticket, moved whenever the deadline moves."""
-    payload = {
-        "ticket": ticket.pk,
-        "due_at": summary.due_at.isoformat() if summary.due_at else None,
-    }
-    for kind, at in (("warning", summary.warn_at), ("breach", summary.due_at)):
-        key = f"sla:{kind}:{ticket.pk}"
+    payload = {"ticket": ticket_id, "due_at": due_at.isoformat() if due_at else None}
+    for kind, at in (("warning", warn_at), ("breach", due_at)):
+        key = f"sla:{kind}:{ticket_id}"
         if at is None:
             timer_cancel(key=key)
         else:
             timer_schedule(key=key, kind=f"sla.{kind}", due_at=at, payload=payload)
 
 
-def ticket_sla_refresh(*, ticket: Ticket) -> SlaSummary:
+def ticket_sla_refresh(*, ticket: Ticket, facts: TicketFacts | None = None) -> SlaSummary:
     """Recompute the ticket's clocks from its timeline and store the nearest due time and its
-    warning instant on the ticket (what queues sort and filter on)."""
-    now = clock.now()
-    contract_policy_id = (
-        ticket.contract.sla_policy_id if ticket.contract_id and ticket.contract else None
-    )
-    policy_row = policy_for_contract(contract_policy_id=contract_policy_id)
-    if policy_row is None:
+    warning instant on the ticket (what queues sort and filter on).
+
+    Cheap on purpose, it runs after every write that can move a clock: the policy and its
+    calendar come from the process cache (one query checks it, and reads the contract's
+    policy when the contract is not loaded), the timeline is read only for a ticket that left
+    ``new`` and only when the caller passes no ``facts``, and the row and its timers are
+    written only when the deadline moved. So the stored ``due_at`` / ``sla_warn_at`` must
+    only be written here (or by ``sla_recompute``): they tell whether the timers match."""
+    policy = policy_snapshot_for(ticket=ticket)
+    if policy is None:
         summary = SlaSummary(due_at=None, warn_at=None, clocks={})
     else:
-        policy = policy_snapshot(policy=policy_row)
-        clocks = compute_clocks(policy, ticket_facts(ticket=ticket), now)
-        summary = _summarise(policy, clocks, now)
-    _schedule_timers(ticket, summary)
+        facts = facts or ticket_facts(ticket=ticket, trust_new=True)
+        clocks = compute_clocks(policy, facts, clock.now())
+        due_at, warn_at = nearest_deadline(policy, clocks)
+        summary = SlaSummary(due_at=due_at, warn_at=warn_at, clocks=clocks)
     if (ticket.due_at, ticket.sla_warn_at) != (summary.due_at, summary.warn_at):
+        _schedule_timers(ticket.pk, summary.due_at, summary.warn_at)
         Ticket.objects.filter(pk=ticket.pk).update(
             due_at=summary.due_at, sla_warn_at=summary.warn_at
         )
         ticket.due_at, ticket.sla_warn_at = summary.due_at, summary.warn_at
     return summary
+
+
+@dataclass(frozen=True)
+class RecomputeResult:
+    checked: int
+    changed: int
+
+
+def sla_recompute(
+    *,
+    tickets: QuerySet[Ticket] | None = None,
+    chunk_size: int = RECOMPUTE_CHUNK,
+    dry_run: bool = False,
+) -> RecomputeResult:
+    """Recompute ``due_at`` / ``sla_warn_at`` of many tickets (default: every open one) from
+    their timelines, after a change of policy, targets or calendar.
+
+    Works in chunks of ``chunk_size`` tickets by id, each one transaction that locks its
+    tickets, reads them with the bulk selector (two queries), computes, and writes only the
+    tickets whose deadline moved (one ``bulk_update``) and their timers. A ticket a service
+    changes meanwhile waits for the chunk, or is read afterwards from its new timeline.
+    Running it twice changes nothing the second time (the stored values depend on the
+    timeline, not on the time of the run)."""
+    base = open_tickets() if tickets is None else tickets
+    ids = list(base.order_by("id").values_list("id", flat=True))
+    checked = changed = 0
+    for first in range(0, len(ids), chunk_size):
+        chunk = ids[first : first + chunk_size]
+        with transaction.atomic():
+            # Lock the chunk's rows as the ticket services do before they write.
+            list(Ticket.objects.select_for_update().filter(id__in=chunk).values_list("id"))
+            part = base.filter(id__gte=chunk[0], id__lte=chunk[-1])
+            inputs = sla_inputs_bulk(tickets=part, stored=True)
+            moved = _moved(inputs, clock.now())
+            if not dry_run and moved:
+                rows = [Ticket(pk=pk, due_at=due, sla_warn_at=warn) for pk, due, warn in moved]
+                Ticket.objects.bulk_update(rows, ["due_at", "sla_warn_at"])
+                for pk, due, warn in moved:
+                    _schedule_timers(pk, due, warn)
+        checked, changed = checked + len(inputs), changed + len(moved)
+    return RecomputeResult(checked=checked, changed=changed)
+
+
+def _moved(
+    inputs: list[SlaInput], now: datetime
+) -> list[tuple[int, datetime | None, datetime | None]]:
+    """(ticket id, due, warning) of the tickets whose computed deadline differs from the row."""
+    moved: list[tuple[int, datetime | None, datetime | None]] = []
+    for item, clocks in sla_state_compute(inputs, now=now):
+        due_at, warn_at = (
+            (None, None) if item.policy is None else nearest_deadline(item.policy, clocks)
+        )
+        if (due_at, warn_at) != (item.due_at, item.warn_at):
+            moved.append((item.ticket_id, due_at, warn_at))
+    return moved
