@@ -1,5 +1,6 @@
 """Delivery records: retries on provider errors, final failure on the ticket timeline, masked
-logs; through the on-call delivery timer and through the notify outbox."""
+logs; through the notify outbox, and through the on-call delivery timer rows queued before
+escalations moved to the outbox."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from opsdesk.notify.channels.base import Message
 from opsdesk.notify.channels.delivery import delivery_create
 from opsdesk.notify.models import Delivery
 from opsdesk.notify.outbox import DELIVERY_TIMER, delivery_queue
-from opsdesk.oncall.services import DELIVERY_TIMER as ONCALL_DELIVERY_TIMER
+from opsdesk.oncall.timers import LEGACY_DELIVERY_TIMER
 from opsdesk.tickets.models import TimelineEvent
 from tests.factories import make_staff, make_ticket
 from tests.notify.fakes import Seen, fake_provider
@@ -36,6 +37,7 @@ def _flaky(request: Seen) -> tuple[int, dict]:
 
 
 def _queue(channel_address: str):
+    """A delivery as an older version queued it: a timer of on-call's former kind."""
     ticket = make_ticket(subject="Disk full")
     delivery = delivery_create(
         channel="slack",
@@ -47,7 +49,7 @@ def _queue(channel_address: str):
     )
     timer_schedule(
         key=f"delivery:{delivery.pk}",
-        kind=ONCALL_DELIVERY_TIMER,
+        kind=LEGACY_DELIVERY_TIMER,
         due_at=now(),
         payload={"delivery": delivery.pk},
     )
@@ -64,6 +66,9 @@ def test_a_503_is_retried_and_then_sent(settings):
             timers_run_due(worker_id="w")
         delivery.refresh_from_db()
         assert (delivery.status, delivery.attempts) == ("queued", 1)
+        # The outbox ran the old row and owns the retry: same key, its own kind.
+        retry = Timer.objects.get(key=f"delivery:{delivery.pk}")
+        assert (retry.kind, retry.state) == (DELIVERY_TIMER, "pending")
         with frozen_at(start + timedelta(minutes=5)):
             timers_run_due(worker_id="w")
     delivery.refresh_from_db()

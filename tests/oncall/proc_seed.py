@@ -34,7 +34,10 @@ def main() -> None:
             handoff_time=time(0),
         )
     policy_create(name="all", team=support, steps=[{"kind": "notify_oncall"}])
-    ticket = make_ticket(make_org(), subject="Node down", technical_team=support)
+    # A major incident: paged at once whatever the hour (quiet hours do not apply).
+    ticket = make_ticket(
+        make_org(), subject="Node down", severity="complex", technical_team=support
+    )
     escalation_start(ticket=ticket, reason="process test")
 
 

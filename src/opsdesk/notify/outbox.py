@@ -37,13 +37,33 @@ def delivery_queue(*, delivery: Delivery) -> None:
     )
 
 
-def delivery_cancel(*, source: str) -> int:
+def delivery_cancel(*, source: str, urgent: bool | None = None) -> int:
     """Withdraw the still-queued deliveries of ``source`` (``escalation:12`` once it is
-    acknowledged). Returns how many."""
-    queued = list(Delivery.objects.filter(source=source, status=DeliveryStatus.QUEUED))
-    for delivery in queued:
+    acknowledged); ``urgent=False``: only the non-urgent ones. Returns how many."""
+    queued = Delivery.objects.filter(source=source, status=DeliveryStatus.QUEUED)
+    if urgent is not None:
+        queued = queued.filter(urgent=urgent)
+    withdrawn = list(queued)
+    for delivery in withdrawn:
         _withdraw(delivery)
-    return len(queued)
+    return len(withdrawn)
+
+
+def delivery_expedite(*, source: str) -> int:
+    """Make the still-queued non-urgent deliveries of ``source`` urgent (an escalation that
+    became urgent); those waiting for quiet hours to end go now. Returns how many."""
+    waiting = list(
+        Delivery.objects.filter(source=source, status=DeliveryStatus.QUEUED, urgent=False)
+    )
+    for delivery in waiting:
+        deferred = delivery.not_before is not None
+        delivery.urgent = True
+        delivery.not_before = None
+        delivery.updated_at = now()
+        delivery.save(update_fields=["urgent", "not_before", "updated_at"])
+        if deferred:  # the others are due now or waiting for a retry: leave their timer
+            delivery_queue(delivery=delivery)
+    return len(waiting)
 
 
 def _withdraw(delivery: Delivery) -> None:

@@ -4,8 +4,10 @@ The engine follows Grafana OnCall: the policy is frozen into ``Escalation.snapsh
 chain starts; each step is one durable timer (key ``esc:<id>``) whose payload carries the
 escalation's run token, step index and cycle; a run whose token, step or cycle no longer
 matches exits. Acknowledging or resolving changes the token, so queued timers exit too.
-Each message is a Delivery row sent by its own timer (``delivery:<id>``), so a step commits
-its deliveries once and a slow provider never holds the escalation's row lock.
+Each message is a Delivery row sent through the notify outbox (its own timer
+``delivery:<id>``), so a step commits its deliveries once and a slow provider never holds the
+escalation's row lock. Whether a chain is urgent is decided once, at the start, and frozen in
+the snapshot: non-urgent pages wait for the end of the person's quiet hours.
 """
 
 from __future__ import annotations
@@ -26,9 +28,11 @@ from opsdesk.core.errors import InvalidInput, NotFound
 from opsdesk.jobs.models import Timer, TimerState
 from opsdesk.jobs.timers import timer_cancel, timer_schedule
 from opsdesk.notify.channels.base import Message
-from opsdesk.notify.channels.delivery import delivery_attempt, delivery_create
+from opsdesk.notify.channels.delivery import delivery_create
 from opsdesk.notify.channels.registry import channel_get
 from opsdesk.notify.models import Delivery
+from opsdesk.notify.outbox import delivery_cancel, delivery_expedite, delivery_queue
+from opsdesk.notify.quiet import notice_is_urgent
 from opsdesk.oncall.enums import EscalationState, StepKind
 from opsdesk.oncall.models import (
     ContactMethod,
@@ -48,10 +52,8 @@ from opsdesk.tickets.services import ticket_system_event_add
 
 STEP_TIMER = "oncall.step"
 NOTIFY_TIMER = "oncall.notify"
-DELIVERY_TIMER = "oncall.delivery"
 ACK_SALT = "opsdesk.oncall.ack"
 ACK_LINK_MAX_AGE = 24 * 3600
-DELIVERY_BACKOFF = timedelta(seconds=30)
 _CLOSED = (Status.RESOLVED, Status.CLOSED)
 
 
@@ -195,12 +197,18 @@ def _schedule_step(escalation: Escalation, *, after: datetime) -> None:
     )
 
 
-def escalation_start(*, ticket: Ticket, reason: str) -> Escalation | None:
+def escalation_start(*, ticket: Ticket, reason: str, sla_breach: bool = False) -> Escalation | None:
     """Start the ticket's escalation through the selected policy, or return the one already
-    running. None when no policy applies (the caller falls back to its own notices)."""
+    running. None when no policy applies (the caller falls back to its own notices).
+
+    Urgency (docs/subsystems/notifications.md#quiet-hours) is frozen in the snapshot; joining
+    a non-urgent chain with an urgent reason (the breach after an SLA warning) raises it."""
+    urgent = notice_is_urgent(
+        severity=ticket.severity, priority=ticket.priority, sla_breach=sla_breach
+    )
     running = Escalation.objects.filter(ticket=ticket, state=EscalationState.ACTIVE).first()
     if running is not None:
-        return running
+        return _join(running, urgent=urgent, reason=reason)
     moment = now()
     policy = policy_select(ticket=ticket, at=moment)
     if policy is None:
@@ -208,6 +216,7 @@ def escalation_start(*, ticket: Ticket, reason: str) -> Escalation | None:
     snapshot = policy_snapshot(policy=policy)
     if not snapshot["steps"]:
         return None
+    snapshot["urgent"] = urgent
     try:
         with transaction.atomic():
             escalation = Escalation.objects.create(
@@ -219,7 +228,8 @@ def escalation_start(*, ticket: Ticket, reason: str) -> Escalation | None:
                 started_at=moment,
             )
     except IntegrityError:  # another process started it a moment ago
-        return Escalation.objects.filter(ticket=ticket, state=EscalationState.ACTIVE).first()
+        running = Escalation.objects.filter(ticket=ticket, state=EscalationState.ACTIVE).first()
+        return _join(running, urgent=urgent, reason=reason) if running is not None else None
     _schedule_step(escalation, after=moment)
     escalation_event(
         escalation,
@@ -228,6 +238,39 @@ def escalation_start(*, ticket: Ticket, reason: str) -> Escalation | None:
         {"oncall": "started", "policy": policy.pk},
     )
     return escalation
+
+
+def _join(running: Escalation, *, urgent: bool, reason: str) -> Escalation:
+    """The running chain, made urgent if this cause is urgent and it was not."""
+    if urgent and not running.snapshot.get("urgent", True):
+        return _make_urgent(running, reason=reason)
+    return running
+
+
+def _make_urgent(escalation: Escalation, *, reason: str) -> Escalation:
+    """Raise a running chain to urgent: its later pages ignore quiet hours and follow the
+    urgent rules, and the pages still waiting for someone's quiet hours to end go now."""
+    with transaction.atomic():
+        current = (
+            Escalation.objects.select_for_update().select_related("ticket").get(pk=escalation.pk)
+        )
+        if current.state != EscalationState.ACTIVE or current.snapshot.get("urgent", True):
+            return current
+        current.snapshot = {**current.snapshot, "urgent": True}
+        current.save(update_fields=["snapshot"])
+        released = delivery_expedite(source=_source(current))
+        escalation_event(
+            current,
+            _("The escalation is now urgent (%(reason)s): pages no longer wait for quiet hours.")
+            % {"reason": reason},
+            {"oncall": "urgent", "released": released},
+        )
+    return current
+
+
+def _source(escalation: Escalation) -> str:
+    """What the escalation's deliveries carry as ``Delivery.source``."""
+    return f"escalation:{escalation.pk}"
 
 
 def _stop(escalation: Escalation, *, state: str, by: User | None = None) -> None:
@@ -242,6 +285,13 @@ def _stop(escalation: Escalation, *, state: str, by: User | None = None) -> None
         fields += ["acknowledged_by", "acknowledged_at"]
     escalation.save(update_fields=fields)
     timer_cancel(key=f"esc:{escalation.pk}")
+    if state == EscalationState.ACKNOWLEDGED:
+        # Someone has it: the pages still waiting for quiet hours to end would wake people in
+        # the morning for nothing. Urgent ones due now stay: after a mobilisation everyone
+        # must still get the call although the first answer acknowledged the chain.
+        delivery_cancel(source=_source(escalation), urgent=False)
+    elif state == EscalationState.RESOLVED:
+        delivery_cancel(source=_source(escalation))  # nothing is left to say
 
 
 def escalation_acknowledge(*, escalation: Escalation, user: User) -> Escalation:
@@ -347,9 +397,18 @@ def _address(person: User, channel: str) -> str:
     return str(person.pk) if channel == "screen" else (person.email if channel == "email" else "")
 
 
+def _rules(person: User, *, urgent: bool) -> list[NotificationRule]:
+    """The person's rules for this urgency. Someone who set up only urgent rules gets a
+    non-urgent page the same way (after their quiet hours), not a bare screen notice."""
+    rules = list(NotificationRule.objects.filter(user=person).order_by("urgent", "order"))
+    chosen = [r for r in rules if r.urgent == urgent]
+    return chosen or ([] if urgent else rules)
+
+
 def person_notify(escalation: Escalation, person: User, *, at: datetime) -> None:
-    """Follow the person's urgent notification rules; without rules: screen and email."""
-    rules = list(NotificationRule.objects.filter(user=person, urgent=True).order_by("order"))
+    """Follow the person's notification rules for the chain's urgency (non-urgent rules,
+    else the urgent ones); without rules: screen and email."""
+    rules = _rules(person, urgent=escalation.snapshot.get("urgent", True))
     plan = [(r.channel, r.delay_minutes) for r in rules] or [("screen", 0), ("email", 0)]
     for index, (channel, delay) in enumerate(plan):
         if delay == 0:
@@ -378,14 +437,10 @@ def _deliver(escalation: Escalation, person: User, channel: str) -> Delivery | N
         message=_message(escalation, person),
         user=person,
         ticket=escalation.ticket,
-        source=f"escalation:{escalation.pk}",
+        source=_source(escalation),
+        urgent=escalation.snapshot.get("urgent", True),
     )
-    timer_schedule(
-        key=f"delivery:{delivery.pk}",
-        kind=DELIVERY_TIMER,
-        due_at=now(),
-        payload={"delivery": delivery.pk},
-    )
+    delivery_queue(delivery=delivery)  # now, or at the end of the person's quiet hours
     return delivery
 
 
@@ -402,33 +457,6 @@ def escalation_notify_run(*, payload: dict[str, Any]) -> bool:
     if escalation.state != EscalationState.ACTIVE or escalation.run_token != payload.get("token"):
         return False
     return _deliver(escalation, person, str(payload.get("channel"))) is not None
-
-
-def delivery_run(*, delivery_id: int) -> None:
-    """Attempt one delivery; retry later if the provider may recover, else record the failure
-    on the ticket's timeline."""
-    delivery = Delivery.objects.select_related("ticket").filter(pk=delivery_id).first()
-    if delivery is None or delivery.status != "queued":
-        return
-    result = delivery_attempt(delivery=delivery)
-    if result.ok:
-        return
-    if result.retryable:
-        timer_schedule(
-            key=f"delivery:{delivery.pk}",
-            kind=DELIVERY_TIMER,
-            due_at=now() + DELIVERY_BACKOFF * delivery.attempts,
-            payload={"delivery": delivery.pk},
-        )
-        return
-    if delivery.ticket is not None:
-        ticket_system_event_add(
-            ticket=delivery.ticket,
-            actor_label=_("Notification failed"),
-            body=_("%(channel)s to %(user)s failed: %(error)s")
-            % {"channel": delivery.channel, "user": delivery.user, "error": delivery.error},
-            data={"delivery": delivery.pk, "channel": delivery.channel, "status": "failed"},
-        )
 
 
 def escalation_audit() -> int:

@@ -8,16 +8,19 @@ from datetime import time
 from opsdesk.jobs.models import Timer
 from opsdesk.jobs.periodic import Daily, Every, periodic_register
 from opsdesk.jobs.timers import timer_handler
+from opsdesk.notify.outbox import delivery_run
 from opsdesk.oncall.audit import oncall_audit
 from opsdesk.oncall.services import (
-    DELIVERY_TIMER,
     NOTIFY_TIMER,
     STEP_TIMER,
-    delivery_run,
     escalation_audit,
     escalation_notify_run,
     escalation_step_run,
 )
+
+# Escalation deliveries go through the notify outbox (kind notify.delivery); rows queued
+# before that, by an older version, still carry this kind.
+LEGACY_DELIVERY_TIMER = "oncall.delivery"
 
 
 @timer_handler(STEP_TIMER)
@@ -30,8 +33,10 @@ def escalation_notify_timer(timer: Timer) -> None:
     escalation_notify_run(payload=timer.payload)
 
 
-@timer_handler(DELIVERY_TIMER)
-def delivery_timer(timer: Timer) -> None:
+@timer_handler(LEGACY_DELIVERY_TIMER)
+def legacy_delivery_timer(timer: Timer) -> None:
+    """Deliveries queued before escalations moved to the notify outbox: the outbox runs them
+    (and reschedules a retry under its own kind, same key)."""
     delivery_run(delivery_id=int(timer.payload["delivery"]))
 
 

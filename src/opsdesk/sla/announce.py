@@ -62,7 +62,7 @@ def sla_escalate(*, ticket: Ticket, kind: str, metric: str, due_at: datetime) ->
     """Start (or continue) the ticket's escalation through its on-call policy; without a
     policy, tell the assignee and team leads by screen notice and email."""
     reason = (_("SLA breached") if kind == "breach" else _("SLA warning")) + f": {metric}"
-    escalation = escalation_start(ticket=ticket, reason=reason)
+    escalation = escalation_start(ticket=ticket, reason=reason, sla_breach=(kind == "breach"))
     if escalation is not None:
         return 1
     people = sla_escalation_recipients(ticket=ticket)
