@@ -218,3 +218,21 @@ def test_a_mobilisation_still_reaches_everyone_after_the_first_answer(oncall):
         mobilisation_respond(escalation=escalation, user=oncall["lead"], response="coming_in")
         drain()
     assert _page(oncall["engineer"]).status == "sent"
+
+
+def test_a_night_chain_that_ran_out_can_still_be_taken_and_its_held_pages_withdrawn(oncall):
+    ticket = _incident(oncall, severity="simple")
+    with frozen_at(SUNDAY_23):
+        escalation = escalation_start(ticket=ticket, reason="Monitoring alert: DB slow")
+        drain()
+    _tick(SUNDAY_23 + timedelta(minutes=30))  # both steps ran; every page waits for 07:00
+    escalation.refresh_from_db()
+    assert escalation.state == "exhausted" and escalation.acknowledgeable
+    with frozen_at(SUNDAY_23 + timedelta(minutes=31)):
+        taken = escalation_acknowledge(escalation=escalation, user=oncall["lead"])
+    assert (taken.state, taken.acknowledged_by) == ("acknowledged", oncall["lead"])
+    assert set(Delivery.objects.filter(channel="slack").values_list("status", flat=True)) == {
+        "cancelled"
+    }
+    _tick(MONDAY_07)
+    assert oncall["slack"].requests == []

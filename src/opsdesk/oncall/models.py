@@ -138,6 +138,12 @@ class Escalation(models.Model):
     def __str__(self) -> str:
         return f"escalation {self.pk} ({self.state})"
 
+    @property
+    def acknowledgeable(self) -> bool:
+        """Running, or run out with nobody answering: someone may still take the incident
+        (non-urgent pages held for quiet hours go out after the chain has run through)."""
+        return self.state in (EscalationState.ACTIVE, EscalationState.EXHAUSTED)
+
 
 class MobilisationResponse(models.Model):
     """One person mobilised for an urgent incident and what they answered."""

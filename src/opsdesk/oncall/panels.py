@@ -57,6 +57,7 @@ def escalation_panel_context(ticket: Ticket, actor: User | AnonymousUser) -> dic
                 "steps": _steps(escalation),
                 "repeat_count": escalation.snapshot.get("repeat_count", 0),
                 "active": escalation.state == EscalationState.ACTIVE,
+                "acknowledgeable": escalation.acknowledgeable,
                 "next_due_at": getattr(escalation, "next_due_at", None),
                 "acknowledged_by": person_label(by) if by is not None else "",
                 "deliveries": [

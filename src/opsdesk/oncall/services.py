@@ -295,12 +295,13 @@ def _stop(escalation: Escalation, *, state: str, by: User | None = None) -> None
 
 
 def escalation_acknowledge(*, escalation: Escalation, user: User) -> Escalation:
-    """Stop the chain. Acknowledging twice, or after it stopped, changes nothing."""
+    """Stop the chain, or take over one that ran out unanswered (its held pages are
+    withdrawn). Acknowledging twice, or after it was resolved, changes nothing."""
     with transaction.atomic():
         current = (
             Escalation.objects.select_for_update().select_related("ticket").get(pk=escalation.pk)
         )
-        if current.state != EscalationState.ACTIVE:
+        if not current.acknowledgeable:
             return current
         _stop(current, state=EscalationState.ACKNOWLEDGED, by=user)
         escalation_event(

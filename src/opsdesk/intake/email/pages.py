@@ -158,7 +158,7 @@ def _answer(
         )
         return PageReply(InboundAction.THREADED, "on-call reply: declined", ticket, event)
     mobilised = escalation.responses.filter(user=user).exists()
-    if escalation.state != EscalationState.ACTIVE and not mobilised:
+    if not escalation.acknowledgeable and not mobilised:
         # Acknowledging a stopped chain changes nothing (as with the link); the answer is
         # still worth keeping on the ticket.
         event = ticket_system_event_add(
