@@ -10,11 +10,14 @@ from tests.factories import make_staff, team
 
 
 class ApiClient:
-    """The Django test client with a bearer token and JSON bodies."""
+    """The Django test client with a bearer token and JSON bodies. It asks for English so
+    tests can read error messages; without the header the site default (Korean) answers."""
 
-    def __init__(self, token: str | None) -> None:
+    def __init__(self, token: str | None, language: str = "en") -> None:
         self.client = Client()
         self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+        if language:
+            self.headers["Accept-Language"] = language
 
     def get(self, path: str, **params: Any):
         return self.client.get(f"/api/v1{path}", params, headers=self.headers)

@@ -72,3 +72,12 @@ def test_openapi_and_docs_are_served():
     assert "/api/v1/tickets/{reference}/timeline" in paths
     assert "/api/v1/calls/incoming" in paths
     assert client.get("/api/docs").status_code == 200
+
+
+def test_errors_speak_the_language_the_client_asks_for_and_korean_by_default(ops_agent):
+    from tests.api.conftest import ApiClient, client_for
+
+    english = client_for(ops_agent)
+    korean = ApiClient(english.headers["Authorization"].split(" ", 1)[1], language="")
+    assert english.get("/tickets/CSR-1999-000001").json()["detail"].startswith("No ticket")
+    assert not korean.get("/tickets/CSR-1999-000001").json()["detail"].startswith("No ticket")
