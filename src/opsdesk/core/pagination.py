@@ -50,7 +50,13 @@ def paginate_newest_first(qs: QuerySet[M], *, cursor: str | None, limit: int) ->
         raise InvalidInput(_("limit must be between 1 and 200."), field="limit")
     if cursor:
         moment, pk = decode_cursor(cursor)
-        qs = qs.filter(Q(created_at__lt=moment) | Q(created_at=moment, id__lt=pk))
+        # The plain range condition is redundant with the OR below but is what lets the
+        # database start its index walk at the cursor: with the OR alone, PostgreSQL walked
+        # the index from the newest row and filtered (38 ms for a page 90 % deep in a
+        # 100k-ticket queue, against 2.6 ms for the first page).
+        qs = qs.filter(created_at__lte=moment).filter(
+            Q(created_at__lt=moment) | Q(created_at=moment, id__lt=pk)
+        )
     rows: list[Any] = list(qs.order_by("-created_at", "-id")[: limit + 1])
     next_cursor = None
     if len(rows) > limit:
@@ -70,7 +76,9 @@ def paginate_soonest_first(
     qs = qs.filter(**{f"{field}__isnull": False})
     if cursor:
         moment, pk = decode_cursor(cursor)
-        qs = qs.filter(Q(**{f"{field}__gt": moment}) | Q(**{field: moment, "id__gt": pk}))
+        qs = qs.filter(**{f"{field}__gte": moment}).filter(
+            Q(**{f"{field}__gt": moment}) | Q(**{field: moment, "id__gt": pk})
+        )
     rows: list[Any] = list(qs.order_by(field, "id")[: limit + 1])
     next_cursor = None
     if len(rows) > limit:
