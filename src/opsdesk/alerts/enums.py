@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class SourceKind(models.TextChoices):
@@ -56,7 +57,7 @@ class DeadLetterReason(models.TextChoices):
 class SilenceState(models.TextChoices):
     """Derived from the time range, never stored."""
 
-    ACTIVE = "active", _("Active")
+    ACTIVE = "active", pgettext_lazy("silence state", "Active")
     PENDING = "pending", _("Pending")
     EXPIRED = "expired", _("Expired")
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
 
+from opsdesk.notify.channels.labels import channel_label
 from opsdesk.oncall.enums import EscalationState, StepKind
 from opsdesk.oncall.models import Escalation
 from opsdesk.oncall.selectors import (
@@ -63,6 +64,7 @@ def escalation_panel_context(ticket: Ticket, actor: User | AnonymousUser) -> dic
                 "deliveries": [
                     {
                         "person": person_label(d.user) if d.user is not None else d.address,
+                        "channel": channel_label(d.channel),
                         "delivery": d,
                     }
                     for d in deliveries
