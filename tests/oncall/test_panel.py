@@ -61,7 +61,7 @@ def test_panel_shows_policy_step_deliveries_and_next_step(escalated, client):
     assert "Night chain" in html and "repeats 1 time" in html
     assert "Notify the team lead" in html and 'aria-current="step"' in html
     assert engineer.staff_profile.display_name in html
-    assert "screen" in html and "email" in html  # no rules: screen notice and email
+    assert "Screen · " in html and "Email · " in html  # no rules: screen notice and email
     # The next step (the lead, 5 minutes after the first) is due at 23:05 Seoul.
     assert "12-06 23:05" in html
     assert "Acknowledge" in html
