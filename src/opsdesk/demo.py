@@ -6,17 +6,23 @@ Every name, domain and number here is invented; numbers follow the 010-0000-xxxx
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import User
 from django.db import transaction
 
+from opsdesk.alerts.enums import SilenceKind
+from opsdesk.alerts.services import integration_create, silence_create, webhook_receive
 from opsdesk.core.clock import frozen_at, now
 from opsdesk.intake.services import call_log
 from opsdesk.jobs.models import Timer, TimerState
+from opsdesk.oncall.enums import ScheduleKind, StepKind
+from opsdesk.oncall.services import policy_create, rotation_add, schedule_create
 from opsdesk.tenancy.enums import MemberRole, StaffRole
 from opsdesk.tenancy.models import Contact, Contract, Organisation, Team
 from opsdesk.tenancy.services import (
@@ -36,6 +42,7 @@ from opsdesk.tickets.services import (
     ticket_status_change,
 )
 
+SEOUL = ZoneInfo("Asia/Seoul")
 DEMO_PASSWORD = "opsdesk-demo"  # noqa: S105 - printed on purpose: it is demo data
 
 # (username, display name, global role, [(team slug, role)])
@@ -171,10 +178,90 @@ def demo_load(*, tickets: int = 200, seed: int = 7) -> DemoSummary:
         _demo_ticket(rng, at=at, contacts=contacts, contracts=contracts, agents=agents)
         made += 1
     _settle_history()
+    _load_oncall(users)
+    _load_monitoring(users)
     return DemoSummary(
         staff=[(name, DEMO_PASSWORD) for name in users],
         organisations=len(CUSTOMERS),
         tickets=made,
+    )
+
+
+# Who is on site in business hours and who takes the weekly after-hours rotation, per team.
+ROSTERS = {
+    "service-operations": ["agent1", "agent2", "agent3"],
+    "platform-service": ["eng1", "eng2"],
+    "service-support": ["eng3", "sup.lead"],
+}
+
+
+def _load_oncall(users: dict[str, User]) -> None:
+    """The emergency contact network: an on-site roster (everyone on site in business
+    hours, one layer each, so new tickets go round-robin among them) and a weekly on-call
+    rotation handing over on Mondays at 09:00; a policy that pages the person on call and,
+    ten minutes unanswered, the team lead, once more."""
+    local = now().astimezone(SEOUL)
+    monday = local.date() - timedelta(days=local.weekday())
+    for slug, names in ROSTERS.items():
+        team = Team.objects.get(slug=slug)
+        people = [users[n] for n in names]
+        on_site = schedule_create(team=team, name=f"{team.name} 상주", kind=ScheduleKind.ON_SITE)
+        for order, person in enumerate(people):
+            rotation_add(
+                schedule=on_site,
+                participants=[person],
+                start_date=monday,
+                handoff_time=time(9),
+                order=order,
+            )
+        on_call = schedule_create(team=team, name=f"{team.name} 당직", kind=ScheduleKind.ON_CALL)
+        rotation_add(schedule=on_call, participants=people, start_date=monday, handoff_time=time(9))
+        policy_create(
+            name=f"{team.name} 장애 대응",
+            team=team,
+            steps=[
+                {"kind": StepKind.NOTIFY_ONCALL},
+                {"kind": StepKind.NOTIFY_TEAM_LEAD, "delay_minutes": 10},
+            ],
+            repeat_count=1,
+        )
+
+
+def _load_monitoring(users: dict[str, User]) -> None:
+    """A Prometheus Alertmanager integration for the first customer, one alert that fired a
+    quarter of an hour ago (an open incident, its escalation running) and tonight's
+    maintenance window on that customer's database hosts."""
+    customer = Organisation.objects.get(code=CUSTOMERS[0][0])
+    # Through the customer's contract, so the incident's routing brings in the platform
+    # team (monitoring is theirs) next to first-line operations.
+    contract = Contract.objects.filter(organisation=customer).order_by("id").first()
+    integration = integration_create(
+        kind="alertmanager",
+        name="prometheus-prod",
+        organisation=customer,
+        contract=contract,
+        group_by=["alertname"],
+    )
+    fired = now() - timedelta(minutes=15)
+    alert = {
+        "status": "firing",
+        "labels": {"alertname": "HighDiskUsage", "instance": "web-01:9100", "severity": "critical"},
+        "annotations": {"summary": "web-01 디스크 사용률 92%"},
+        "startsAt": fired.isoformat(),
+        "fingerprint": "demo0000000000001",
+    }
+    body = json.dumps({"version": "4", "status": "firing", "alerts": [alert]}).encode()
+    with frozen_at(fired):
+        webhook_receive(kind="alertmanager", token=integration.token, body=body, headers={})
+    tonight = now().astimezone(SEOUL).replace(hour=23, minute=0, second=0, microsecond=0)
+    silence_create(
+        matchers=['instance=~"db-.*"'],
+        starts_at=tonight,
+        ends_at=tonight + timedelta(hours=3),
+        kind=SilenceKind.MAINTENANCE,
+        integration=integration,
+        created_by=users["plat.lead"],
+        comment="DB 패치 작업",
     )
 
 
