@@ -5,9 +5,11 @@ See docs/subsystems/alerts.md ("Groups and incidents")."""
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Mapping
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
@@ -43,6 +45,9 @@ def group_for_firing(batch: Batch, item: AlertInput, *, silenced: bool) -> Alert
     group's incident then."""
     key = group_key(integration=batch.integration, item=item)
     group = _group_current(batch, key)
+    if (group is None or not group_reusable(batch, group)) and _group_key_lock(batch, key):
+        batch.groups.pop(key, None)  # look again: a call we waited for may have opened it
+        group = _group_current(batch, key)
     if group is None or not group_reusable(batch, group):
         group = _group_open(batch, key, item, silenced=silenced)
     elif group.status == GroupStatus.SILENCED and not silenced:
@@ -63,6 +68,27 @@ def group_key(*, integration: Integration, item: AlertInput) -> str:
         return clip(item.fingerprint)
     key = "|".join(f"{name}={item.labels.get(name, '')}" for name in integration.group_by)
     return clip(key)
+
+
+# Namespace of the alerts app's advisory locks (the first of pg_advisory_xact_lock's keys).
+_GROUP_LOCK_SPACE = 0x0A1E
+
+
+def _group_key_lock(batch: Batch, key: str) -> bool:
+    """PostgreSQL: hold a transaction lock on (integration, group key) before opening a
+    group, so two calls bringing the first alerts of one group at the same instant open one
+    incident, not two (the second waits, then finds the first's group). SQLite needs none:
+    its transactions take the write lock at BEGIN and never overlap. True if it locked."""
+    if connection.vendor != "postgresql":
+        return False
+    digest = zlib.crc32(f"{batch.integration.pk}|{key}".encode())
+    with connection.cursor() as cursor:
+        # int4 range: the crc32 folded to a signed 32-bit value.
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, %s)",
+            [_GROUP_LOCK_SPACE, digest - 2**32 if digest >= 2**31 else digest],
+        )
+    return True
 
 
 def _group_current(batch: Batch, key: str) -> AlertGroup | None:
