@@ -2,6 +2,7 @@
 
 Usage: .venv/bin/python bench/alerts.py [--alerts 1000] [--repeats 10000] [--concurrency 8]
                                         [--workers 2] [--preload 0,100000] [--port 8150]
+                                        [--load wrk|python] [--seconds 10]
 
 Sets up a throwaway site (SQLite in a temporary OPSDESK_DATA_DIR, or the database named by
 OPSDESK_DATABASE_URL — use a scratch database), creates an Alertmanager integration,
@@ -11,6 +12,11 @@ table is topped up to that many alerts before the round) it prints requests/s an
 latency for: new alerts (unique fingerprints, each opening an incident: the integration
 groups by instance) and repeats of those alerts (the one-UPDATE path). A /healthz
 baseline comes first: the cost of a request that does almost nothing.
+
+The load comes from wrk when it is installed (`apt-get install wrk`; each phase runs
+--seconds), else from Python load processes (--alerts / --repeats requests): at a
+thousand requests a second and more, those use a core of the two themselves, so wrk's
+figures are the server's.
 """
 
 from __future__ import annotations
@@ -113,6 +119,68 @@ def run_phase(
     return rate, p99
 
 
+# wrk's per-thread Lua: each request a body like alert_body(); thread i of T numbers its
+# requests i, i+T, i+2T … (modulo MOD when MOD > 0: repeats of known alerts).
+WRK_LUA = """
+local threads = 0
+function setup(thread) thread:set("id", threads); threads = threads + 1 end
+local counter = 0
+request = function()
+  local n = counter * THREADS + id
+  counter = counter + 1
+  if MOD > 0 then n = n % MOD end
+  local body = string.format('{"version":"4","status":"firing","alerts":[{"status":"firing",'
+    .. '"labels":{"alertname":"BenchAlert","instance":"%s-%d","severity":"warning"},'
+    .. '"annotations":{"summary":"Bench alert %s-%d"},"startsAt":"2026-11-28T00:00:00Z"}]}',
+    TAG, n, TAG, n)
+  return wrk.format("POST", nil, {["Content-Type"] = "application/json"}, body)
+end
+"""
+
+
+def _wrk_ms(text: str) -> float:
+    for unit, factor in (("us", 0.001), ("ms", 1.0), ("s", 1000.0), ("m", 60_000.0)):
+        if text.endswith(unit):
+            return float(text[: -len(unit)]) * factor
+    return float(text)
+
+
+def run_phase_wrk(
+    name: str, port: int, path: str, *, tag: str, modulo: int, seconds: int, connections: int
+) -> tuple[float, float]:
+    """One phase driven by wrk (a C load generator: the Python load processes use a core
+    of their own at these rates). POST phases when ``tag``; a GET of ``path`` otherwise."""
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(
+            WRK_LUA.replace("THREADS", "2").replace("MOD", str(modulo)).replace("TAG", f'"{tag}"')
+        )
+    if tag:
+        command += ["-s", script.name]
+    out = subprocess.run(
+        [*command, f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=True
+    ).stdout
+    os.unlink(script.name)
+    rate = p50 = p99 = 0.0
+    errors = 0
+    for line in out.splitlines():
+        parts = line.split()
+        if line.startswith("Requests/sec:"):
+            rate = float(parts[1])
+        elif parts[:1] == ["50%"]:
+            p50 = _wrk_ms(parts[1])
+        elif parts[:1] == ["99%"]:
+            p99 = _wrk_ms(parts[1])
+        elif line.strip().startswith("Non-2xx or 3xx responses:"):
+            errors = int(parts[-1])
+    print(
+        f"{name:<22} {seconds:>5} s (wrk) {rate:>8.0f}/s"
+        f"  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  non-2xx {errors}",
+        flush=True,
+    )
+    return rate, p99
+
+
 def opsdesk_shell(code: str, env: dict[str, str]) -> str:
     return (
         subprocess.run(
@@ -137,6 +205,13 @@ def main() -> int:
         "--preload", default="0,100000", help="stored alerts before each round (comma list)"
     )
     parser.add_argument("--port", type=int, default=8150)
+    parser.add_argument(
+        "--load",
+        choices=["python", "wrk"],
+        default="wrk" if shutil.which("wrk") else "python",
+        help="load generator (default: wrk when installed: apt-get install wrk)",
+    )
+    parser.add_argument("--seconds", type=int, default=10, help="per phase, with wrk")
     options = parser.parse_args()
     levels = [int(x) for x in options.preload.split(",") if x.strip()]
 
@@ -163,31 +238,70 @@ def main() -> int:
         )
         wait_until_up(options.port)
         print(
-            f"database {database}, {options.workers} web workers, {options.concurrency} load"
-            f" processes, one alert per request"
+            f"database {database}, {options.workers} web workers, {options.concurrency}"
+            f" connections from {options.load}, one alert per request"
         )
         path = f"/api/v1/integrations/alertmanager/{token}/"
         numbers = list(range(options.alerts))
         repeats = [n % options.alerts for n in range(options.repeats)]
-        run_phase(
-            "baseline /healthz", options.port, "GET", "/healthz", "", numbers, options.concurrency
-        )
+        wrk = options.load == "wrk"
+        if wrk:
+            run_phase_wrk(
+                "baseline /healthz",
+                options.port,
+                "/healthz",
+                tag="",
+                modulo=0,
+                seconds=options.seconds,
+                connections=options.concurrency,
+            )
+        else:
+            run_phase(
+                "baseline /healthz",
+                options.port,
+                "GET",
+                "/healthz",
+                "",
+                numbers,
+                options.concurrency,
+            )
         for level in levels:
             stored = opsdesk_shell(PRELOAD_SETUP.replace("PRELOAD", str(level)), env)
             print(f"-- {stored} alerts stored")
             tag = f"host{level}"
-            new = run_phase(
-                "new (opens incident)",
-                options.port,
-                "POST",
-                path,
-                tag,
-                numbers,
-                options.concurrency,
-            )
-            repeat = run_phase(
-                "repeat", options.port, "POST", path, tag, repeats, options.concurrency
-            )
+            if wrk:
+                new = run_phase_wrk(
+                    "new (opens incident)",
+                    options.port,
+                    path,
+                    tag=tag,
+                    modulo=0,
+                    seconds=options.seconds,
+                    connections=options.concurrency,
+                )
+                # Repeats of the first thousand of those alerts.
+                repeat = run_phase_wrk(
+                    "repeat",
+                    options.port,
+                    path,
+                    tag=tag,
+                    modulo=min(options.alerts, max(1, int(new[0] * options.seconds))),
+                    seconds=options.seconds,
+                    connections=options.concurrency,
+                )
+            else:
+                new = run_phase(
+                    "new (opens incident)",
+                    options.port,
+                    "POST",
+                    path,
+                    tag,
+                    numbers,
+                    options.concurrency,
+                )
+                repeat = run_phase(
+                    "repeat", options.port, "POST", path, tag, repeats, options.concurrency
+                )
             summary.append(
                 f"{stored:>7} stored: repeats {repeat[0]:.0f}/s (goal 2000) p99 {repeat[1]:.1f} ms,"
                 f" new {new[0]:.0f}/s (goal 500) p99 {new[1]:.1f} ms (goal < 100)"
