@@ -44,7 +44,7 @@ from opsdesk.oncall.models import (
     Rotation,
     Schedule,
 )
-from opsdesk.oncall.selectors import policy_select, policy_snapshot, step_recipients
+from opsdesk.oncall.selectors import person_label, policy_select, policy_snapshot, step_recipients
 from opsdesk.tenancy.models import Contract, Team
 from opsdesk.tickets.enums import Status
 from opsdesk.tickets.models import Ticket
@@ -306,7 +306,7 @@ def escalation_acknowledge(*, escalation: Escalation, user: User) -> Escalation:
         _stop(current, state=EscalationState.ACKNOWLEDGED, by=user)
         escalation_event(
             current,
-            _("Acknowledged by %(name)s.") % {"name": user.get_username()},
+            _("Acknowledged by %(name)s.") % {"name": person_label(user)},
             {"oncall": "acknowledged", "user": user.pk},
         )
     return current
@@ -350,7 +350,7 @@ def _step_run_locked(escalation_id: int, payload: dict[str, Any]) -> bool:
         % {
             "n": escalation.step_index + 1,
             "kind": StepKind(step["kind"]).label,
-            "people": ", ".join(p.get_username() for p in people) or _("nobody"),
+            "people": ", ".join(person_label(p) for p in people) or _("nobody"),
         },
         {
             "oncall": "step",
