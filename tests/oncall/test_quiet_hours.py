@@ -236,3 +236,14 @@ def test_a_night_chain_that_ran_out_can_still_be_taken_and_its_held_pages_withdr
     }
     _tick(MONDAY_07)
     assert oncall["slack"].requests == []
+
+
+def test_the_ticket_page_says_until_when_a_page_is_held(oncall, client):
+    ticket = _incident(oncall, severity="simple")
+    with frozen_at(SUNDAY_23):
+        escalation_start(ticket=ticket, reason="Monitoring alert: DB slow")
+        drain()
+    client.force_login(oncall["lead"])
+    with frozen_at(SUNDAY_23 + timedelta(minutes=1)):
+        html = client.get(f"/tickets/{ticket.reference}/", HTTP_ACCEPT_LANGUAGE="en").content
+    assert b"held for quiet hours until 12-07 07:00" in html
