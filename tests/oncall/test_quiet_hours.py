@@ -247,3 +247,19 @@ def test_the_ticket_page_says_until_when_a_page_is_held(oncall, client):
     with frozen_at(SUNDAY_23 + timedelta(minutes=1)):
         html = client.get(f"/tickets/{ticket.reference}/", HTTP_ACCEPT_LANGUAGE="en").content
     assert b"held for quiet hours until 12-07 07:00" in html
+
+
+def test_mobilising_a_ticket_raised_to_urgent_sends_its_held_pages_now(oncall):
+    ticket = _incident(oncall, severity="simple")
+    with frozen_at(SUNDAY_23):
+        escalation = escalation_start(ticket=ticket, reason="Monitoring alert: DB slow")
+        drain()
+    assert _page(oncall["engineer"]).status == "queued"  # held for the engineer's night
+    ticket.severity = "urgent"  # raised by the lead (the UI goes through ticket_update)
+    ticket.save(update_fields=["severity"])
+    with frozen_at(SUNDAY_23 + timedelta(minutes=2)):
+        mobilised = incident_mobilise(ticket=ticket)
+        drain()
+    assert mobilised.pk == escalation.pk and mobilised.snapshot["urgent"] is True
+    assert {d.status for d in Delivery.objects.filter(channel="slack")} == {"sent"}
+    assert len(oncall["slack"].requests) >= 2  # the engineer's held page and the lead's

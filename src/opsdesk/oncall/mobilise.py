@@ -13,7 +13,12 @@ from opsdesk.core.clock import now
 from opsdesk.core.errors import InvalidInput
 from opsdesk.oncall.enums import EscalationState, MobiliseResponse
 from opsdesk.oncall.models import Escalation, MobilisationResponse
-from opsdesk.oncall.services import escalation_acknowledge, escalation_event, person_notify
+from opsdesk.oncall.services import (
+    escalation_acknowledge,
+    escalation_event,
+    escalation_make_urgent,
+    person_notify,
+)
 from opsdesk.tickets.enums import Severity
 from opsdesk.tickets.models import Ticket
 
@@ -39,7 +44,11 @@ def incident_mobilise(*, ticket: Ticket, bridge: str = "", actor: User | None = 
             .filter(ticket=ticket, state=EscalationState.ACTIVE)
             .first()
         )
-        if escalation is None:
+        if escalation is not None:
+            # Everyone is called now: pages of a chain that began as non-urgent (the ticket
+            # was raised to urgent since) stop waiting for anyone's quiet hours.
+            escalation = escalation_make_urgent(escalation, reason=_("everyone mobilised"))
+        else:
             escalation = Escalation.objects.create(
                 ticket=ticket,
                 snapshot={"mobilise": True, "repeat_count": 0, "steps": []},

@@ -243,11 +243,11 @@ def escalation_start(*, ticket: Ticket, reason: str, sla_breach: bool = False) -
 def _join(running: Escalation, *, urgent: bool, reason: str) -> Escalation:
     """The running chain, made urgent if this cause is urgent and it was not."""
     if urgent and not running.snapshot.get("urgent", True):
-        return _make_urgent(running, reason=reason)
+        return escalation_make_urgent(running, reason=reason)
     return running
 
 
-def _make_urgent(escalation: Escalation, *, reason: str) -> Escalation:
+def escalation_make_urgent(escalation: Escalation, *, reason: str) -> Escalation:
     """Raise a running chain to urgent: its later pages ignore quiet hours and follow the
     urgent rules, and the pages still waiting for someone's quiet hours to end go now."""
     with transaction.atomic():
