@@ -9,6 +9,7 @@ from ninja import File, Form, Query, Router
 from ninja.files import UploadedFile
 
 from opsdesk.core.clock import now
+from opsdesk.core.people import display_name
 from opsdesk.oncall.feeds import feed_key_rotate, feed_url
 from opsdesk.oncall.ical_import import IcalImportError, schedule_ical_import
 from opsdesk.oncall.mobilise import escalation_answer, incident_mobilise
@@ -32,7 +33,6 @@ from opsdesk.oncall.selectors import (
     access_schedule_manage,
     oncall_mode,
     oncall_who,
-    person_label,
     schedule_list,
     team_for_who,
 )
@@ -53,7 +53,7 @@ def oncall_who_api(request: HttpRequest, params: Query[WhoQuery]) -> WhoOut:
         at=at,
         mode=oncall_mode(at=at),
         people=[
-            PersonOut(id=p.pk, username=p.get_username(), display_name=person_label(p))
+            PersonOut(id=p.pk, username=p.get_username(), display_name=display_name(p))
             for p in people
         ],
     )

@@ -7,8 +7,9 @@ from datetime import datetime
 from django.contrib.auth.models import User
 from icalendar import Calendar, Event
 
+from opsdesk.core.people import display_name
 from opsdesk.oncall.models import Schedule
-from opsdesk.oncall.selectors import person_label, schedule_shift_list
+from opsdesk.oncall.selectors import schedule_shift_list
 
 
 def _calendar(name: str) -> Calendar:
@@ -22,7 +23,7 @@ def _calendar(name: str) -> Calendar:
 def _event(schedule: Schedule, user: User, starts_at: datetime, ends_at: datetime) -> Event:
     event = Event()
     event.add("uid", f"oncall-{schedule.pk}-{user.pk}-{int(starts_at.timestamp())}@opsdesk")
-    event.add("summary", f"{schedule.name}: {person_label(user)}")
+    event.add("summary", f"{schedule.name}: {display_name(user)}")
     # Lets `oncall import-ical` read our own feeds back (oncall/ical_import.py).
     event.add("x-opsdesk-username", user.get_username())
     event.add("dtstart", starts_at)
@@ -44,7 +45,7 @@ def schedule_ical(*, schedule: Schedule, start: datetime, end: datetime) -> byte
 
 
 def person_ical(*, user: User, start: datetime, end: datetime) -> bytes:
-    cal = _calendar(person_label(user))
+    cal = _calendar(display_name(user))
     for schedule in Schedule.objects.order_by("id"):
         for shift in schedule_shift_list(schedule=schedule, start=start, end=end):
             if shift.user_id == user.pk:

@@ -13,13 +13,13 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
 
+from opsdesk.core.people import display_name
 from opsdesk.notify.channels.labels import channel_label
 from opsdesk.oncall.enums import EscalationState, StepKind
 from opsdesk.oncall.models import Escalation
 from opsdesk.oncall.selectors import (
     escalation_delivery_list,
     escalation_response_list,
-    person_label,
     ticket_escalation_list,
 )
 from opsdesk.tickets.models import Ticket
@@ -60,10 +60,10 @@ def escalation_panel_context(ticket: Ticket, actor: User | AnonymousUser) -> dic
                 "active": escalation.state == EscalationState.ACTIVE,
                 "acknowledgeable": escalation.acknowledgeable,
                 "next_due_at": getattr(escalation, "next_due_at", None),
-                "acknowledged_by": person_label(by) if by is not None else "",
+                "acknowledged_by": display_name(by) if by is not None else "",
                 "deliveries": [
                     {
-                        "person": person_label(d.user) if d.user is not None else d.address,
+                        "person": display_name(d.user) if d.user is not None else d.address,
                         "channel": channel_label(d.channel),
                         "delivery": d,
                     }
@@ -71,7 +71,7 @@ def escalation_panel_context(ticket: Ticket, actor: User | AnonymousUser) -> dic
                     if d.source == source
                 ],
                 "responses": [
-                    {"person": person_label(r.user), "response": r}
+                    {"person": display_name(r.user), "response": r}
                     for r in responses
                     if r.escalation_id == escalation.pk
                 ],

@@ -169,11 +169,6 @@ def escalation_active_for(*, ticket: Ticket) -> Escalation | None:
     return Escalation.objects.filter(ticket=ticket, state="active").first()
 
 
-def person_label(user: User) -> str:
-    profile = getattr(user, "staff_profile", None)
-    return profile.display_name if profile is not None else user.get_username()
-
-
 def access_escalation(*, actor: User, escalation_id: int) -> Escalation:
     """The escalation if the actor may see its ticket, else NotFound."""
     escalation = Escalation.objects.select_related("ticket").filter(pk=escalation_id).first()

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from opsdesk.core.clock import now
 from opsdesk.core.errors import InvalidInput, NotFound
+from opsdesk.core.people import display_name
 from opsdesk.jobs.models import Timer, TimerState
 from opsdesk.jobs.timers import timer_cancel, timer_schedule
 from opsdesk.notify.channels.base import Message
@@ -44,7 +45,7 @@ from opsdesk.oncall.models import (
     Rotation,
     Schedule,
 )
-from opsdesk.oncall.selectors import person_label, policy_select, policy_snapshot, step_recipients
+from opsdesk.oncall.selectors import policy_select, policy_snapshot, step_recipients
 from opsdesk.tenancy.models import Contract, Team
 from opsdesk.tickets.enums import Status
 from opsdesk.tickets.models import Ticket
@@ -306,7 +307,7 @@ def escalation_acknowledge(*, escalation: Escalation, user: User) -> Escalation:
         _stop(current, state=EscalationState.ACKNOWLEDGED, by=user)
         escalation_event(
             current,
-            _("Acknowledged by %(name)s.") % {"name": person_label(user)},
+            _("Acknowledged by %(name)s.") % {"name": display_name(user)},
             {"oncall": "acknowledged", "user": user.pk},
         )
     return current
@@ -350,7 +351,7 @@ def _step_run_locked(escalation_id: int, payload: dict[str, Any]) -> bool:
         % {
             "n": escalation.step_index + 1,
             "kind": StepKind(step["kind"]).label,
-            "people": ", ".join(person_label(p) for p in people) or _("nobody"),
+            "people": ", ".join(display_name(p) for p in people) or _("nobody"),
         },
         {
             "oncall": "step",

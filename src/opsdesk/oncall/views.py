@@ -14,18 +14,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from opsdesk.core.clock import now
 from opsdesk.core.errors import NotFound
+from opsdesk.core.people import display_name
 from opsdesk.oncall.feeds import feed_access, feed_key_get, feed_key_rotate, feed_url
 from opsdesk.oncall.ical import person_ical, schedule_ical
 from opsdesk.oncall.mobilise import escalation_answer
 from opsdesk.oncall.models import Schedule
 from opsdesk.oncall.panels import PANEL_TEMPLATE, escalation_panel_context
-from opsdesk.oncall.selectors import (
-    access_escalation,
-    oncall_mode,
-    oncall_who,
-    person_label,
-    schedule_list,
-)
+from opsdesk.oncall.selectors import access_escalation, oncall_mode, oncall_who, schedule_list
 from opsdesk.oncall.services import ack_link_load, escalation_acknowledge
 from opsdesk.tenancy.decorators import staff_required
 from opsdesk.tenancy.models import Team
@@ -37,7 +32,7 @@ def who_page(request: HttpRequest) -> HttpResponse:
     staff_scope(user=request.user)
     at = now()
     rows = [
-        (team, [person_label(p) for p in oncall_who(team=team, at=at)])
+        (team, [display_name(p) for p in oncall_who(team=team, at=at)])
         for team in Team.objects.order_by("slug")
     ]
     return render(request, "oncall/who.html", {"rows": rows, "at": at, "mode": oncall_mode(at=at)})
@@ -57,7 +52,7 @@ def ack_page(request: HttpRequest, token: str) -> HttpResponse:
     context = {
         "escalation": escalation,
         "ticket": escalation.ticket,
-        "person": person_label(user),
+        "person": display_name(user),
         "responses": escalation.responses.select_related("user").order_by("id"),
     }
     return render(request, "oncall/ack.html", context)

@@ -12,6 +12,7 @@ from ninja import Schema
 from pydantic import AfterValidator, Field, StringConstraints
 
 from opsdesk.api.types import Code, Cursor, Limit, LongText, Name, PhoneText, SearchText, ShortText
+from opsdesk.core.people import display_name
 from opsdesk.core.phones import try_normalize_phone
 from opsdesk.tenancy.enums import Language, MemberRole, SupportHours, TeamKind
 from opsdesk.tenancy.models import Contact, Organisation, Team
@@ -176,11 +177,10 @@ class TeamOut(Schema):
         members = []
         for membership in obj.memberships.all():
             user = membership.user
-            profile = getattr(user, "staff_profile", None)
             members.append(
                 {
                     "username": user.get_username(),
-                    "display_name": profile.display_name if profile else user.get_username(),
+                    "display_name": display_name(user),
                     "role": membership.role,
                 }
             )

@@ -11,6 +11,7 @@ from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from opsdesk.core.errors import OpsDeskError
+from opsdesk.core.people import display_name
 from opsdesk.core.widgets import FastSelect
 from opsdesk.tenancy.enums import ServiceLine
 from opsdesk.tenancy.models import Contact, Contract, Organisation, Team
@@ -57,8 +58,7 @@ def _blank(label: Any) -> list[tuple[str, Any]]:
 
 class StaffChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
-        profile = getattr(obj, "staff_profile", None)
-        return profile.display_name if profile else obj.get_username()
+        return display_name(obj)
 
 
 class QueueFilterForm(forms.Form):

@@ -11,6 +11,7 @@ from ninja import Schema
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from opsdesk.api.types import Code, Cursor, DbId, Limit, LongText, SearchText, Subject, Username
+from opsdesk.core.people import display_name
 from opsdesk.tenancy.enums import ServiceLine
 from opsdesk.tickets.enums import Channel, EventKind, Priority, Severity, Status, TicketKind
 from opsdesk.tickets.selectors import QUEUES
@@ -58,9 +59,7 @@ class UserRef(_Out):
 def user_ref(user: User | None) -> dict[str, str] | None:
     if user is None:
         return None
-    profile = getattr(user, "staff_profile", None)
-    name = profile.display_name if profile is not None else user.get_username()
-    return {"username": user.get_username(), "display_name": name}
+    return {"username": user.get_username(), "display_name": display_name(user)}
 
 
 def _user_ref_before(value: Any) -> Any:

@@ -11,6 +11,7 @@ from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from opsdesk.core.people import display_name
 from opsdesk.core.phones import format_phone_national
 from opsdesk.notify.selectors import notice_latest_id
 from opsdesk.tenancy.enums import ServiceLine
@@ -56,10 +57,7 @@ def duration(seconds: int | None) -> str:
 
 @register.filter
 def staff_name(user: Any) -> str:
-    if user is None:
-        return ""
-    profile = getattr(user, "staff_profile", None)
-    return profile.display_name if profile else user.get_username()
+    return display_name(user)
 
 
 @register.filter

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 
 from opsdesk.core.clock import now
+from opsdesk.core.people import display_name
 from opsdesk.intake.email import conf
 from opsdesk.intake.email.selectors import (
     message_id_domain,
@@ -175,8 +176,7 @@ def _quote(ticket: Ticket) -> dict[str, str]:
 
 
 def _agent_name(actor: User) -> str:
-    profile = getattr(actor, "staff_profile", None)
-    return profile.display_name if profile is not None else actor.get_username()
+    return display_name(actor)
 
 
 def _reply_recipients(ticket: Ticket) -> tuple[list[str], list[str]]:

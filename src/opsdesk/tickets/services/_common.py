@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from opsdesk.core.clock import now
 from opsdesk.core.errors import InvalidInput
+from opsdesk.core.people import display_name
 from opsdesk.sla.services import ticket_sla_refresh
 from opsdesk.tenancy.enums import ServiceLine
 from opsdesk.tenancy.models import Contact, Contract, Organisation
@@ -47,8 +48,7 @@ UPDATABLE_FIELDS = (
 def _label(value: Any) -> Any:
     """A timeline-friendly snapshot of a field value: ids plus a readable label for objects."""
     if isinstance(value, User):
-        profile = getattr(value, "staff_profile", None)
-        return {"id": value.pk, "label": profile.display_name if profile else value.get_username()}
+        return {"id": value.pk, "label": display_name(value)}
     if isinstance(value, Model):
         return {"id": value.pk, "label": str(value)}
     if isinstance(value, datetime):

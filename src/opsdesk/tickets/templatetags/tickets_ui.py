@@ -11,6 +11,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from opsdesk.core.clock import now
+from opsdesk.core.people import display_name
 from opsdesk.tickets.enums import Priority, Severity, Status
 from opsdesk.tickets.models import Ticket
 
@@ -46,8 +47,6 @@ def ticket_rows(tickets: Sequence[Ticket]) -> list[dict[str, Any]]:
         team = t.team
         if team is not None and team.pk not in team_names:
             team_names[team.pk] = str(team.display_name(language))
-        assignee = t.assignee
-        profile = getattr(assignee, "staff_profile", None) if assignee is not None else None
         state = _state(t, moment)
         rows.append(
             {
@@ -64,13 +63,7 @@ def ticket_rows(tickets: Sequence[Ticket]) -> list[dict[str, Any]]:
                 "severity": t.severity,
                 "severity_label": severity.get(t.severity, t.severity),
                 "team_name": team_names[team.pk] if team is not None else "",
-                "assignee_name": (
-                    ""
-                    if assignee is None
-                    else profile.display_name
-                    if profile is not None
-                    else assignee.get_username()
-                ),
+                "assignee_name": display_name(t.assignee),
                 "sla_state": state,
                 "sla_title": sla_titles.get(state, ""),
                 "due_at": t.due_at,
@@ -80,13 +73,8 @@ def ticket_rows(tickets: Sequence[Ticket]) -> list[dict[str, Any]]:
     return rows
 
 
-@register.filter
-def sla_state(ticket: Ticket) -> str:
-    """'breached', 'warning', 'running', or '' when no clock runs (paused, met, none)."""
-    return _state(ticket, now())
-
-
 def _state(ticket: Ticket, moment: Any) -> str:
+    """'breached', 'warning', 'running', or '' when no clock runs (paused, met, none)."""
     if ticket.due_at is None:
         return ""
     if ticket.due_at <= moment:

@@ -19,10 +19,11 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from opsdesk.core.clock import now
 from opsdesk.core.errors import InvalidInput
+from opsdesk.core.people import display_name
 from opsdesk.oncall.audit import oncall_audit
 from opsdesk.oncall.ical_import import IcalImportError, ical_fetch, schedule_ical_import
 from opsdesk.oncall.models import Schedule
-from opsdesk.oncall.selectors import oncall_mode, oncall_who, person_label
+from opsdesk.oncall.selectors import oncall_mode, oncall_who
 from opsdesk.tenancy.models import Team
 
 LOCAL_ZONE = ZoneInfo("Asia/Seoul")
@@ -88,7 +89,7 @@ class Command(BaseCommand):
         people = oncall_who(team=team, at=at)
         self.stderr.write(f"{team.slug} at {at.isoformat()} ({oncall_mode(at=at)})")
         for person in people:
-            self.stdout.write(f"{person.get_username()}\t{person_label(person)}")
+            self.stdout.write(f"{person.get_username()}\t{display_name(person)}")
 
     def _audit(self) -> None:
         report = oncall_audit()
