@@ -56,12 +56,12 @@ def oncall_mode(*, at: datetime) -> str:
     return PolicyMode.BUSINESS if business else PolicyMode.AFTER_HOURS
 
 
-def oncall_who(*, team: Team, at: datetime) -> list[User]:
+def oncall_who(*, team: Team, at: datetime, mode: str | None = None) -> list[User]:
     """The on-site roster in business hours, the on-call rotation after hours; the other kind
-    of schedule stands in when the team has only one."""
-    wanted = (
-        ScheduleKind.ON_SITE if oncall_mode(at=at) == PolicyMode.BUSINESS else ScheduleKind.ON_CALL
-    )
+    of schedule stands in when the team has only one. ``mode``: the caller's oncall_mode for
+    ``at``, when it has it already."""
+    mode = mode or oncall_mode(at=at)
+    wanted = ScheduleKind.ON_SITE if mode == PolicyMode.BUSINESS else ScheduleKind.ON_CALL
     schedules = sorted(Schedule.objects.filter(team=team), key=lambda s: (s.kind != wanted, s.pk))
     for schedule in schedules:
         people = schedule_who(schedule=schedule, at=at)

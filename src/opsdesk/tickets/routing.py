@@ -83,7 +83,7 @@ def roster_pick(*, team: Team) -> tuple[User | None, str]:
     Teams without schedules fall back to round-robin among all available members."""
     at = now()
     mode = oncall_mode(at=at)
-    people = oncall_who(team=team, at=at)
+    people = oncall_who(team=team, at=at, mode=mode)
     if people and mode == PolicyMode.AFTER_HOURS:
         return people[0], mode
     picked = round_robin_pick(team=team, among=[p.pk for p in people] if people else None)
