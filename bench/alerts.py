@@ -1,7 +1,7 @@
 """Benchmark of the monitoring webhook over HTTP; see docs/subsystems/alerts.md.
 
 Usage: .venv/bin/python bench/alerts.py [--alerts 1000] [--repeats 10000] [--concurrency 8]
-                                        [--workers 2] [--preload 0,100000] [--port 8150]
+                                        [--workers 2] [--preload 0,100000]
                                         [--load wrk|python] [--seconds 10]
 
 Sets up a throwaway site (SQLite in a temporary OPSDESK_DATA_DIR, or the database named by
@@ -34,8 +34,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-OPSDESK = str(ROOT / ".venv" / "bin" / "opsdesk")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _load import OPSDESK, Server
 
 SETUP = """
 from opsdesk.alerts.services import integration_create
@@ -204,7 +205,6 @@ def main() -> int:
     parser.add_argument(
         "--preload", default="0,100000", help="stored alerts before each round (comma list)"
     )
-    parser.add_argument("--port", type=int, default=8150)
     parser.add_argument(
         "--load",
         choices=["python", "wrk"],
@@ -223,20 +223,8 @@ def main() -> int:
     try:
         subprocess.run([OPSDESK, "migrate", "--noinput", "-v0"], env=env, check=True)
         token = opsdesk_shell(SETUP, env)
-        server = subprocess.Popen(
-            [
-                OPSDESK,
-                "serve",
-                "--bind",
-                f"127.0.0.1:{options.port}",
-                "--workers",
-                str(options.workers),
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_until_up(options.port)
+        server = Server(env, options.workers)
+        port = server.port
         print(
             f"database {database}, {options.workers} web workers, {options.concurrency}"
             f" connections from {options.load}, one alert per request"
@@ -248,7 +236,7 @@ def main() -> int:
         if wrk:
             run_phase_wrk(
                 "baseline /healthz",
-                options.port,
+                port,
                 "/healthz",
                 tag="",
                 modulo=0,
@@ -258,7 +246,7 @@ def main() -> int:
         else:
             run_phase(
                 "baseline /healthz",
-                options.port,
+                port,
                 "GET",
                 "/healthz",
                 "",
@@ -272,7 +260,7 @@ def main() -> int:
             if wrk:
                 new = run_phase_wrk(
                     "new (opens incident)",
-                    options.port,
+                    port,
                     path,
                     tag=tag,
                     modulo=0,
@@ -282,7 +270,7 @@ def main() -> int:
                 # Repeats of the first thousand of those alerts.
                 repeat = run_phase_wrk(
                     "repeat",
-                    options.port,
+                    port,
                     path,
                     tag=tag,
                     modulo=min(options.alerts, max(1, int(new[0] * options.seconds))),
@@ -292,39 +280,24 @@ def main() -> int:
             else:
                 new = run_phase(
                     "new (opens incident)",
-                    options.port,
+                    port,
                     "POST",
                     path,
                     tag,
                     numbers,
                     options.concurrency,
                 )
-                repeat = run_phase(
-                    "repeat", options.port, "POST", path, tag, repeats, options.concurrency
-                )
+                repeat = run_phase("repeat", port, "POST", path, tag, repeats, options.concurrency)
             summary.append(
                 f"{stored:>7} stored: repeats {repeat[0]:.0f}/s (goal 2000) p99 {repeat[1]:.1f} ms,"
                 f" new {new[0]:.0f}/s (goal 500) p99 {new[1]:.1f} ms (goal < 100)"
             )
     finally:
         if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
+            server.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
     print("\n".join(["summary:", *summary]))
     return 0
-
-
-def wait_until_up(port: int) -> None:
-    for _ in range(60):
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            conn.getresponse().read()
-            return
-        except OSError:
-            time.sleep(0.5)
-    sys.exit("opsdesk serve did not come up")
 
 
 if __name__ == "__main__":
