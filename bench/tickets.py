@@ -37,7 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _load import OPSDESK, Request, Result, Server, machine, run
+from _load import OPSDESK, Request, Result, Server, machine, run, run_wrk
 
 # Runs inside `opsdesk shell` against the scratch database; prints one JSON line.
 PREPARE = r"""
@@ -159,9 +159,20 @@ def measure(env: dict[str, str], options: argparse.Namespace, label: str) -> dic
         create = Request(
             "POST", "/api/v1/tickets", {**bearer, "Content-Type": "application/json"}, body, 201
         )
-        results.append(
-            run("API create", server.port, [create] * options.creates, 2 * options.workers)
-        )
+        if options.load == "wrk":
+            results.append(
+                run_wrk(
+                    "API create (wrk)",
+                    server.port,
+                    create,
+                    seconds=options.create_seconds,
+                    connections=2 * options.workers,
+                )
+            )
+        else:
+            results.append(
+                run("API create", server.port, [create] * options.creates, 2 * options.workers)
+            )
     finally:
         server.stop()
     print(f"\n## {label}: {prep['total']:,} tickets ({prep['visible']:,} in the team queue)")
@@ -185,8 +196,12 @@ def markdown(runs: list[dict[str, object]], options: argparse.Namespace) -> str:
         "",
         f"`bench/tickets.py`, `opsdesk serve` with {options.workers} gunicorn sync workers; "
         f"reads with {options.workers} load processes x {options.requests} requests, creates "
-        f"with {2 * options.workers} x {options.creates // (2 * options.workers)}. "
-        "Latencies in ms; the load processes share the machine's cores with the server.",
+        + (
+            f"with wrk, {2 * options.workers} connections for {options.create_seconds} s. "
+            if options.load == "wrk"
+            else f"with {2 * options.workers} x {options.creates // (2 * options.workers)}. "
+        )
+        + "Latencies in ms; the load processes share the machine's cores with the server.",
         "",
         "| database | tickets | measure | req/s | p50 | p95 | p99 | errors |",
         "|---|---:|---|---:|---:|---:|---:|---:|",
@@ -256,7 +271,14 @@ def main() -> int:
         help="scratch databases are this name plus _SIZE",
     )
     parser.add_argument("--requests", type=int, default=400, help="per read measurement")
-    parser.add_argument("--creates", type=int, default=1000)
+    parser.add_argument("--creates", type=int, default=1000, help="with --load python")
+    parser.add_argument(
+        "--load",
+        choices=["python", "wrk"],
+        default="wrk" if shutil.which("wrk") else "python",
+        help="load generator of the create phase (default: wrk when installed)",
+    )
+    parser.add_argument("--create-seconds", type=int, default=10, help="with --load wrk")
     parser.add_argument("--workers", type=int, default=2, help="opsdesk serve workers")
     parser.add_argument("--results", help="append a Markdown section to this file")
     parser.add_argument(

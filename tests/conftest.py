@@ -30,3 +30,17 @@ def _english_outside_requests() -> Iterator[None]:
     language through LocaleMiddleware (Korean by default), which the UI tests check."""
     with translation.override("en"):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_configuration_cache(settings: pytest.FixtureRequest) -> Iterator[None]:
+    """Each test's configuration rows are rolled back without signals, so the per-process
+    configuration cache (core/configcache.py) starts empty for every test. And it checks its
+    stamp on every use, so query counts do not depend on how fast a test runs; the
+    interval itself is tested in tests/core/test_configcache.py."""
+    from opsdesk.core.configcache import config_cache_clear
+
+    settings.OPSDESK = {**settings.OPSDESK, "CONFIG_CACHE_SECONDS": 0}  # type: ignore[attr-defined]
+    config_cache_clear()
+    yield
+    config_cache_clear()

@@ -10,7 +10,9 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
+from opsdesk.core.clock import frozen_at
 from opsdesk.core.errors import InvalidInput
+from opsdesk.oncall.models import Schedule
 from opsdesk.oncall.rotation import Cover, Layer, schedule_on_call, schedule_shifts
 from opsdesk.oncall.selectors import oncall_mode, oncall_who, schedule_who
 from opsdesk.oncall.services import override_add, rotation_add, schedule_create
@@ -193,3 +195,28 @@ def test_who_page_lists_the_people_on_call(client):
     response = client.get("/oncall/")
     assert response.status_code == 200
     assert engineer.staff_profile.display_name in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_who_was_on_call_sees_overrides_that_have_ended_and_new_ones_at_once():
+    # oncall_who answers from a per-process cache holding current and future overrides;
+    # a moment in the past reads the ended ones from the database, and an override added
+    # now is seen by the next question.
+    ops = team("service-support")
+    a, b, c = (make_staff(team=ops, role="engineer") for _ in range(3))
+    weekly_oncall(ops, [a], start=date(2026, 11, 30))
+    schedule = Schedule.objects.get(team=ops)
+    override_add(
+        schedule=schedule, user=b, starts_at=seoul(2026, 12, 1, 20), ends_at=seoul(2026, 12, 2, 8)
+    )
+    night = seoul(2026, 12, 1, 23)
+    with frozen_at(seoul(2026, 12, 3, 12)):
+        assert oncall_who(team=ops, at=night, mode="after_hours") == [b]
+        assert oncall_who(team=ops, at=seoul(2026, 12, 3, 23), mode="after_hours") == [a]
+        override_add(
+            schedule=schedule,
+            user=c,
+            starts_at=seoul(2026, 12, 3, 20),
+            ends_at=seoul(2026, 12, 4, 8),
+        )
+        assert oncall_who(team=ops, at=seoul(2026, 12, 3, 23), mode="after_hours") == [c]

@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from opsdesk.core.clock import frozen_at
+from opsdesk.jobs.models import Timer
 from opsdesk.sla.models import CalendarDay, SlaTarget
 from opsdesk.sla.selectors import ticket_facts
 from opsdesk.sla.services import calendar_day_set, ticket_sla_refresh
@@ -41,18 +42,30 @@ def test_ticket_create_reads_the_sla_configuration_once_and_never_the_timeline()
             ticket = make_ticket(org, contract=contract)
     statements = _sql(captured)
     sla_tables = ("sla_slapolicy", "sla_slatarget", "sla_businesscalendar", "sla_calendarday")
-    # Only the configuration stamp, no policy/target/calendar reads (routing checks the
-    # calendar too, so the stamp can appear more than once in a create).
+    # Only the configuration stamp, once: routing (the calendar, rules, rosters) and the SLA
+    # share it inside the opening's config_scope; no policy/target/calendar reads.
     sla_reads = _about(statements, *sla_tables)
-    assert sla_reads
-    assert all(sql.startswith("SELECT (SELECT COUNT(*)") for sql in sla_reads)
+    assert len(sla_reads) == 1
+    assert sla_reads[0].startswith("SELECT (SELECT COUNT(*)")
     timeline_reads = [
         sql for sql in _about(statements, "tickets_timelineevent") if sql.startswith("SELECT")
     ]
     assert timeline_reads == []
+    # The deadline goes in with the INSERT, not in an UPDATE after it, and both SLA timers
+    # are one upsert.
     due_updates = [sql for sql in statements if sql.startswith("UPDATE") and "due_at" in sql]
-    assert len(due_updates) == 1
+    assert due_updates == []
+    timer_writes = [sql for sql in statements if '"jobs_timer"' in sql]
+    assert len(timer_writes) == 1
     assert ticket.due_at == datetime(2025, 11, 3, 11, 0, tzinfo=SEOUL)
+    stored = Ticket.objects.get(pk=ticket.pk)
+    assert (stored.due_at, stored.sla_warn_at) == (ticket.due_at, ticket.sla_warn_at)
+    assert set(
+        Timer.objects.filter(key__endswith=f":{ticket.pk}").values_list("key", "due_at")
+    ) == {
+        (f"sla:breach:{ticket.pk}", ticket.due_at),
+        (f"sla:warning:{ticket.pk}", ticket.sla_warn_at),
+    }
 
 
 @pytest.mark.parametrize("contract_loaded", [True, False])

@@ -146,3 +146,29 @@ def test_system_events_record_without_changing_fields():
     )
     assert event.kind == EventKind.SYSTEM and event.data == {"count": 2}
     assert event.actor is None and event.actor_label == "Alertmanager"
+
+
+def test_routing_sees_an_edited_rule_on_the_next_ticket():
+    # Rules and teams come from a per-process cache (core.configcache); an admin's edit,
+    # which saves the row, must reach the very next ticket.
+    from opsdesk.tenancy.models import RoutingRule
+
+    ops, platform = team("service-operations"), team("platform-service")
+    make_staff(team=ops)
+    engineer = make_staff(team=platform, role="engineer")
+    org = make_org()
+    contract = make_contract(org, ("consulting",))
+    assert make_ticket(org, contract=contract).team == ops
+    rule = RoutingRule.objects.get(service_line="consulting", contract=None)
+    rule.first_line_team = platform
+    rule.save()
+    moved = make_ticket(org, contract=contract)
+    assert (moved.team, moved.assignee) == (platform, engineer)
+    specific = RoutingRule.objects.create(
+        service_line="consulting", contract=contract, first_line_team=ops, fixed_assignee=engineer
+    )
+    fixed = make_ticket(org, contract=contract)
+    assert (fixed.team, fixed.assignee) == (ops, engineer)
+    specific.delete()
+    RoutingRule.objects.filter(service_line="consulting").delete()
+    assert make_ticket(org, contract=contract).team == ops  # no rule left: triage

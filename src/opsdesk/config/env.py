@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 ENV_PREFIX = "OPSDESK_"
 
@@ -19,14 +23,22 @@ def get_bool(name: str, default: bool = False) -> bool:
     return raw.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def get_int(name: str, default: int) -> int:
+def _number(name: str, default: T, convert: Callable[[str], T], what: str) -> T:
     raw = os.environ.get(ENV_PREFIX + name)
     if raw is None or raw.strip() == "":
         return default
     try:
-        return int(raw)
+        return convert(raw)
     except ValueError as exc:
-        raise ValueError(f"{ENV_PREFIX}{name} must be a whole number, got {raw!r}") from exc
+        raise ValueError(f"{ENV_PREFIX}{name} must be {what}, got {raw!r}") from exc
+
+
+def get_int(name: str, default: int) -> int:
+    return _number(name, default, int, "a whole number")
+
+
+def get_float(name: str, default: float) -> float:
+    return _number(name, default, float, "a number")
 
 
 def get_list(name: str, default: list[str]) -> list[str]:

@@ -176,6 +176,10 @@ OPSDESK = {
     "EMAIL_UNKNOWN_ORGANISATION": env.get_str("EMAIL_UNKNOWN_ORGANISATION", "unknown-senders"),
     "EMAIL_RATE_LIMIT_PER_HOUR": env.get_int("EMAIL_RATE_LIMIT_PER_HOUR", 20),
     "EMAIL_SEND_MAX_ATTEMPTS": env.get_int("EMAIL_SEND_MAX_ATTEMPTS", 5),
+    # How long a process trusts its cache of configuration (SLA policies, calendars, routing
+    # rules, teams, schedules) before checking the tables again; a save in the same process
+    # is seen at once (core/configcache.py). 0 checks on every use.
+    "CONFIG_CACHE_SECONDS": env.get_float("CONFIG_CACHE_SECONDS", 1.0),
     # Policy for tickets whose contract names none (seeded by sla/0002).
     "DEFAULT_SLA_POLICY": env.get_str("DEFAULT_SLA_POLICY", "Standard"),
 }

@@ -24,6 +24,9 @@ class Schedule(models.Model):
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=10, choices=ScheduleKind.choices)
     timezone = models.CharField(_("time zone"), max_length=64, default="Asia/Seoul")
+    # Schedules, rotations and overrides are cached per process for routing; this lets the
+    # cache notice edits (core.configcache).
+    updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
         return self.name
@@ -40,6 +43,7 @@ class Rotation(models.Model):
     length_hours = models.PositiveIntegerField(_("turn length (hours)"), default=24 * 7)
     handoff_time = models.TimeField(_("handoff time"))
     start_date = models.DateField(_("start date"))
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["schedule", "order"]
@@ -56,6 +60,7 @@ class Override(models.Model):
     starts_at = models.DateTimeField(_("starts"))
     ends_at = models.DateTimeField(_("ends"))
     reason = models.CharField(_("reason"), max_length=200, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
         return f"{self.schedule}: {self.user_id} {self.starts_at:%Y-%m-%d %H:%M}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,11 +13,19 @@ from django.db.models import CharField, Exists, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Cast, Concat
 from django.utils.translation import gettext as _
 
+from opsdesk.core.clock import now
+from opsdesk.core.configcache import config_cached, config_stamp
 from opsdesk.core.errors import NotFound, PermissionDenied
 from opsdesk.jobs.models import Timer, TimerState
 from opsdesk.notify.models import Delivery
 from opsdesk.oncall.enums import PolicyMode, ScheduleKind, StepKind
-from opsdesk.oncall.models import Escalation, EscalationPolicy, MobilisationResponse, Schedule
+from opsdesk.oncall.models import (
+    Escalation,
+    EscalationPolicy,
+    MobilisationResponse,
+    Override,
+    Schedule,
+)
 from opsdesk.oncall.rotation import Cover, Layer, Shift, schedule_on_call, schedule_shifts
 from opsdesk.sla.calendar import is_business_time
 from opsdesk.sla.selectors import calendar_load
@@ -40,11 +49,16 @@ def _layers(schedule: Schedule) -> list[Layer]:
     ]
 
 
-def schedule_who(*, schedule: Schedule, at: datetime) -> list[User]:
-    covers = [
+def _covers_at(schedule_id: int, at: datetime) -> list[Cover]:
+    overrides = Override.objects.filter(schedule_id=schedule_id, starts_at__lte=at, ends_at__gt=at)
+    return [
         Cover(user_id=o.user_id, starts_at=o.starts_at, ends_at=o.ends_at)
-        for o in schedule.overrides.filter(starts_at__lte=at, ends_at__gt=at)
+        for o in overrides.order_by("id")
     ]
+
+
+def schedule_who(*, schedule: Schedule, at: datetime) -> list[User]:
+    covers = _covers_at(schedule.pk, at)
     ids = schedule_on_call(_layers(schedule), covers, at)
     people = {u.pk: u for u in User.objects.filter(pk__in=ids, is_active=True)}
     return [people[i] for i in ids if i in people]
@@ -56,17 +70,71 @@ def oncall_mode(*, at: datetime) -> str:
     return PolicyMode.BUSINESS if business else PolicyMode.AFTER_HOURS
 
 
+@dataclass(frozen=True)
+class _CachedSchedule:
+    pk: int
+    kind: str
+    layers: tuple[Layer, ...]
+    # Overrides that had not ended when the cache was built.
+    covers: tuple[Cover, ...]
+
+
+@dataclass(frozen=True)
+class _ScheduleTable:
+    by_team: dict[int, list[_CachedSchedule]]
+    # Overrides that ended before this are not in the table.
+    built_at: datetime
+
+
+def _schedule_table() -> _ScheduleTable:
+    """Every schedule with its layers and current or future overrides, from the process
+    cache (core.configcache; the schedule tables are registered in OncallConfig)."""
+    config_stamp()
+
+    def build() -> _ScheduleTable:
+        built_at = now()
+        rows = list(Schedule.objects.prefetch_related("rotations").order_by("id"))
+        covers: dict[int, list[Cover]] = {row.pk: [] for row in rows}
+        for o in Override.objects.filter(ends_at__gt=built_at).order_by("id"):
+            covers[o.schedule_id].append(
+                Cover(user_id=o.user_id, starts_at=o.starts_at, ends_at=o.ends_at)
+            )
+        by_team: dict[int, list[_CachedSchedule]] = {}
+        for row in rows:
+            by_team.setdefault(row.team_id, []).append(
+                _CachedSchedule(
+                    pk=row.pk,
+                    kind=row.kind,
+                    layers=tuple(_layers(row)),
+                    covers=tuple(covers[row.pk]),
+                )
+            )
+        return _ScheduleTable(by_team=by_team, built_at=built_at)
+
+    return config_cached(("oncall-schedules",), build)
+
+
 def oncall_who(*, team: Team, at: datetime, mode: str | None = None) -> list[User]:
     """The on-site roster in business hours, the on-call rotation after hours; the other kind
     of schedule stands in when the team has only one. ``mode``: the caller's oncall_mode for
     ``at``, when it has it already."""
     mode = mode or oncall_mode(at=at)
     wanted = ScheduleKind.ON_SITE if mode == PolicyMode.BUSINESS else ScheduleKind.ON_CALL
-    schedules = sorted(Schedule.objects.filter(team=team), key=lambda s: (s.kind != wanted, s.pk))
+    table = _schedule_table()
+    team_schedules = table.by_team.get(team.pk, [])
+    schedules = sorted(team_schedules, key=lambda s: (s.kind != wanted, s.pk))
     for schedule in schedules:
-        people = schedule_who(schedule=schedule, at=at)
+        if at >= table.built_at:
+            covers = [c for c in schedule.covers if c.starts_at <= at < c.ends_at]
+        else:  # a moment in the past: overrides that have ended since are not cached
+            covers = _covers_at(schedule.pk, at)
+        ids = schedule_on_call(list(schedule.layers), covers, at)
+        if not ids:
+            continue
+        found = User.objects.select_related("staff_profile").filter(pk__in=ids, is_active=True)
+        people = {u.pk: u for u in found}
         if people:
-            return people
+            return [people[i] for i in ids if i in people]
     return []
 
 

@@ -10,4 +10,8 @@ class SlaConfig(AppConfig):
     def ready(self) -> None:
         # Registers the SLA timer handlers with jobs.timers (a registry, not an import
         # of sla from jobs).
+        from opsdesk.core.configcache import config_models_register
         from opsdesk.sla import timers  # noqa: F401
+        from opsdesk.sla.models import BusinessCalendar, CalendarDay, SlaPolicy, SlaTarget
+
+        config_models_register(SlaPolicy, SlaTarget, BusinessCalendar, CalendarDay)

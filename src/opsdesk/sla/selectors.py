@@ -2,11 +2,12 @@
 
 ``calendar_load`` builds the pure ``calendar.BusinessCalendar`` from the database and
 ``policy_snapshot_for`` freezes a policy with its targets and calendar. Both are cached per
-process under a *configuration stamp*: the row count and latest ``updated_at`` of the policy,
-target, calendar and calendar-day tables, read with one small query per use (together with
-the ticket's contract policy when asked). An admin's change through the admin or the
-services (which save rows, bumping ``updated_at``) is therefore seen by every process on its
-next use, without signals. A bare ``QuerySet.update()`` on these tables would not be seen.
+process under the *configuration stamp* of ``core.configcache`` (the policy, target,
+calendar and calendar-day tables are registered in ``SlaConfig.ready``), read with one small
+query per use, or once per ``config_scope`` (together with the ticket's contract policy when
+asked). An admin's change through the admin or the services (which save rows, bumping
+``updated_at``) is therefore seen by every process on its next use, without signals. A bare
+``QuerySet.update()`` on these tables would not be seen.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from django.db.models import QuerySet
 from django.db.models.fields.json import KT
 
 from opsdesk.core import clock
+from opsdesk.core.configcache import config_cached, config_stamp
 from opsdesk.core.errors import NotFound
 from opsdesk.sla import calendar as bt
 from opsdesk.sla.clocks import Clock, PolicySnapshot, TargetSnapshot, TicketFacts, compute_clocks
@@ -35,10 +37,6 @@ from opsdesk.tickets.models import Ticket, TimelineEvent
 DEFAULT_CALENDAR = "default"
 # Years of public holidays loaded around the current year (before, after).
 YEARS_BEFORE, YEARS_AFTER = 3, 5
-
-# Everything built from the SLA configuration tables, valid for one stamp (see above).
-_cache: dict[tuple[Any, ...], Any] = {}
-_cache_stamp: list[tuple[Any, ...]] = []
 
 
 def calendar_get(*, name: str) -> BusinessCalendar:
@@ -103,36 +101,23 @@ def calendar_build(*, row: BusinessCalendar, years: range | None = None) -> bt.B
     )
 
 
-def _stamp_sql() -> str:
-    parts = []
-    for model in (SlaPolicy, SlaTarget, BusinessCalendar, CalendarDay):
-        table = connection.ops.quote_name(model._meta.db_table)
-        parts.append(f"(SELECT COUNT(*) FROM {table})")  # noqa: S608 - table names from models
-        parts.append(f"(SELECT MAX(updated_at) FROM {table})")  # noqa: S608
+def _contract_policy_sql() -> str:
     contract = connection.ops.quote_name(Contract._meta.db_table)
     column = connection.ops.quote_name(Contract._meta.get_field("sla_policy").column)
-    parts.append(f"(SELECT {column} FROM {contract} WHERE id = %s)")  # noqa: S608
-    return "SELECT " + ", ".join(parts)
+    return f"SELECT {column} FROM {contract} WHERE id = %s"  # noqa: S608 - names from models
 
 
 def _stamp(contract_id: int | None = None) -> tuple[tuple[Any, ...], int | None]:
-    """The configuration stamp and, for ``contract_id``, that contract's SLA policy id: one
-    query. Clears the process cache when the stamp moved."""
-    with connection.cursor() as cursor:
-        cursor.execute(_stamp_sql(), [contract_id])
-        row = cursor.fetchone()
-    stamp = (connection.alias, *row[:-1])
-    if not _cache_stamp or _cache_stamp[0] != stamp:
-        _cache.clear()
-        _cache_stamp[:] = [stamp]
-    return stamp, row[-1]
+    """The configuration stamp (core.configcache) and, for ``contract_id``, that contract's
+    SLA policy id, read in the same query."""
+    if contract_id is None:
+        return config_stamp()
+    stamp, policy_id = config_stamp(extra=_contract_policy_sql(), params=[contract_id])
+    return stamp, policy_id
 
 
 def _cached(key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
-    found = _cache.get(key)
-    if found is None:
-        found = _cache[key] = build()
-    return found
+    return config_cached(("sla", *key), build)
 
 
 def calendar_load(

@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 
 from opsdesk.core import clock
 from opsdesk.core.errors import InvalidInput
-from opsdesk.jobs.timers import timer_cancel, timer_schedule
+from opsdesk.jobs.timers import TimerSpec, timer_cancel, timers_schedule
 from opsdesk.sla import calendar as bt
 from opsdesk.sla.bulk import SlaInput, open_tickets, sla_inputs_bulk, sla_state_compute
 from opsdesk.sla.clocks import Clock, TicketFacts, compute_clocks, nearest_deadline
@@ -61,15 +61,38 @@ class SlaSummary:
     clocks: dict[str, Clock]
 
 
-def _schedule_timers(ticket_id: int, due_at: datetime | None, warn_at: datetime | None) -> None:
-    """One warning and one breach timer per ticket, moved whenever the deadline moves."""
+def _schedule_timers(
+    ticket_id: int, due_at: datetime | None, warn_at: datetime | None, *, new: bool = False
+) -> None:
+    """One warning and one breach timer per ticket, moved whenever the deadline moves (one
+    upsert for both). A ``new`` ticket has no timers to cancel."""
     payload = {"ticket": ticket_id, "due_at": due_at.isoformat() if due_at else None}
+    specs = []
     for kind, at in (("warning", warn_at), ("breach", due_at)):
         key = f"sla:{kind}:{ticket_id}"
-        if at is None:
+        if at is not None:
+            specs.append(TimerSpec(key=key, kind=f"sla.{kind}", due_at=at, payload=payload))
+        elif not new:
             timer_cancel(key=key)
-        else:
-            timer_schedule(key=key, kind=f"sla.{kind}", due_at=at, payload=payload)
+    timers_schedule(specs)
+
+
+def ticket_sla_open(*, ticket: Ticket) -> None:
+    """The deadline of a ticket about to be inserted, set on the instance so that its INSERT
+    carries it (no UPDATE after). Once the row exists, ``ticket_sla_timers_start``."""
+    policy = policy_snapshot_for(ticket=ticket)
+    if policy is None:
+        ticket.due_at = ticket.sla_warn_at = None
+        return
+    clocks = compute_clocks(policy, ticket_facts(ticket=ticket, trust_new=True), clock.now())
+    ticket.due_at, ticket.sla_warn_at = nearest_deadline(policy, clocks)
+
+
+def ticket_sla_timers_start(*, ticket: Ticket) -> None:
+    """Schedule the warning and breach timers of a ticket just inserted with the deadline
+    ``ticket_sla_open`` set."""
+    if ticket.due_at is not None or ticket.sla_warn_at is not None:
+        _schedule_timers(ticket.pk, ticket.due_at, ticket.sla_warn_at, new=True)
 
 
 def ticket_sla_refresh(*, ticket: Ticket, facts: TicketFacts | None = None) -> SlaSummary:

@@ -238,6 +238,8 @@ class RoutingRule(models.Model):
     fixed_assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Lets the process cache of routing rules notice edits (core.configcache).
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth.models import User
-from django.db.models import F, Max, Subquery
+from django.db import connection
+from django.utils.dateparse import parse_datetime
+from django.utils.timezone import is_naive, make_aware
 
 from opsdesk.core.clock import now
+from opsdesk.core.configcache import config_cached, config_stamp
 from opsdesk.oncall.enums import PolicyMode
 from opsdesk.oncall.selectors import oncall_mode, oncall_who
 from opsdesk.tenancy.enums import MemberRole, TeamKind
-from opsdesk.tenancy.models import Contract, RoutingRule, Team, TeamMembership
+from opsdesk.tenancy.models import Contract, RoutingRule, StaffProfile, Team, TeamMembership
+from opsdesk.tenancy.selectors import staff_user_by_id
 
 
 @dataclass(frozen=True)
@@ -24,15 +29,96 @@ class Route:
     mode: str = ""
 
 
+@dataclass(frozen=True)
+class _RoutingTable:
+    """Routing rules and teams, as read for one configuration stamp (core.configcache)."""
+
+    teams: dict[int, Team]
+    # (service line, contract id or None) -> (first-line team, technical team, fixed assignee)
+    rules: dict[tuple[str, int | None], tuple[int, int | None, int | None]]
+    triage_team_id: int | None
+
+
+def _routing_table() -> _RoutingTable:
+    config_stamp()
+
+    def build() -> _RoutingTable:
+        teams = {team.pk: team for team in Team.objects.order_by("id")}
+        rules: dict[tuple[str, int | None], tuple[int, int | None, int | None]] = {
+            (line, contract): (first, technical, fixed)
+            for line, contract, first, technical, fixed in RoutingRule.objects.values_list(
+                "service_line",
+                "contract_id",
+                "first_line_team_id",
+                "technical_team_id",
+                "fixed_assignee_id",
+            )
+        }
+        triage = next((t.pk for t in teams.values() if t.kind == TeamKind.FIRST_LINE), None)
+        return _RoutingTable(teams=teams, rules=rules, triage_team_id=triage)
+
+    return config_cached(("routing",), build)
+
+
+def _team(table: _RoutingTable, team_id: int | None) -> Team | None:
+    # A copy: the cached instance is shared by every ticket this process opens, and a
+    # ticket's related objects may be changed by its caller.
+    team = table.teams.get(team_id) if team_id is not None else None
+    return copy.copy(team) if team is not None else None
+
+
 def routing_rule_find(*, service_line: str, contract: Contract | None) -> RoutingRule | None:
-    rules = RoutingRule.objects.select_related(
-        "first_line_team", "technical_team", "fixed_assignee"
-    ).filter(service_line=service_line)
-    if contract is not None:
-        specific = rules.filter(contract=contract).first()
-        if specific is not None:
-            return specific
-    return rules.filter(contract__isnull=True).first()
+    """The contract's rule for the line, else the line's general rule (unsaved copies built
+    from the process cache, with their teams attached)."""
+    table = _routing_table()
+    key: tuple[str, int | None] | None = None
+    if contract is not None and (service_line, contract.pk) in table.rules:
+        key = (service_line, contract.pk)
+    elif (service_line, None) in table.rules:
+        key = (service_line, None)
+    if key is None:
+        return None
+    first, technical, fixed = table.rules[key]
+    rule = RoutingRule(
+        service_line=service_line,
+        contract_id=key[1],
+        first_line_team_id=first,
+        technical_team_id=technical,
+        fixed_assignee_id=fixed,
+    )
+    rule.first_line_team = _team(table, first)  # type: ignore[assignment]
+    rule.technical_team = _team(table, technical)
+    return rule
+
+
+def _round_robin_sql(among: int) -> str:
+    """The next member of a team: (membership id, user id, the team's latest stamp).
+
+    Written out rather than built by the ORM: it runs for every ticket opened in business
+    hours, and building the equivalent queryset cost several times its execution."""
+    tm = TeamMembership._meta.db_table
+    user = User._meta.db_table
+    profile = StaffProfile._meta.db_table
+    in_among = f"AND m.user_id IN ({', '.join(['%s'] * among)})" if among else ""
+    lock = ""
+    if connection.features.has_select_for_update_skip_locked:
+        lock = "FOR UPDATE OF m SKIP LOCKED"
+    return (
+        f"SELECT m.id, m.user_id, (SELECT MAX(last_assigned_at) FROM {tm} WHERE team_id = %s) "  # noqa: S608 - names from models
+        f"FROM {tm} m JOIN {user} u ON u.id = m.user_id JOIN {profile} p ON p.user_id = u.id "
+        f"WHERE m.team_id = %s AND m.role IN (%s, %s) AND u.is_active AND p.is_active "
+        f"AND p.is_available {in_among} "
+        f"ORDER BY m.last_assigned_at IS NOT NULL, m.last_assigned_at, m.id LIMIT 1 {lock}"
+    )
+
+
+def _aware(value: datetime | str | None) -> datetime | None:
+    # SQLite hands back an aggregate over a datetime column as text (naive UTC).
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value is not None and is_naive(value):
+        value = make_aware(value, UTC)
+    return value
 
 
 def round_robin_pick(*, team: Team, among: list[int] | None = None) -> User | None:
@@ -41,40 +127,27 @@ def round_robin_pick(*, team: Team, among: list[int] | None = None) -> User | No
     Must run inside the caller's transaction: the membership row is locked and stamped so
     two tickets created at once go to two different people.
     """
-    # The team's latest stamp comes along as a subquery: the new stamp must be strictly
-    # later than anyone's, so the order holds even when two assignments share a clock
-    # reading (coarse clocks, frozen time in tests).
-    latest = (
-        TeamMembership.objects.filter(team=team)
-        .order_by()
-        .values("team")
-        .annotate(m=Max("last_assigned_at"))
-        .values("m")
-    )
-    candidates = (
-        TeamMembership.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(
-            team=team,
-            role__in=[MemberRole.AGENT, MemberRole.ENGINEER],
-            user__is_active=True,
-            user__staff_profile__is_active=True,
-            user__staff_profile__is_available=True,
-        )
-        .select_related("user__staff_profile")
-        .annotate(team_latest=Subquery(latest))
-        .order_by(F("last_assigned_at").asc(nulls_first=True), "id")
-    )
-    if among is not None:
-        candidates = candidates.filter(user_id__in=among)
-    membership = candidates.first()
-    if membership is None:
+    if among is not None and not among:
         return None
-    stamp = now()
-    team_latest = membership.team_latest
-    if team_latest is not None and team_latest >= stamp:
-        stamp = team_latest + timedelta(microseconds=1)
-    TeamMembership.objects.filter(pk=membership.pk).update(last_assigned_at=stamp)
-    return membership.user
+    # The team's latest stamp comes along: the new stamp must be strictly later than
+    # anyone's, so the order holds even when two assignments share a clock reading (coarse
+    # clocks, frozen time in tests).
+    roles = [MemberRole.AGENT.value, MemberRole.ENGINEER.value]
+    params: list[int | str] = [team.pk, team.pk, *roles, *(among or [])]
+    with connection.cursor() as cursor:
+        cursor.execute(_round_robin_sql(len(among or [])), params)
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        membership_id, user_id, team_latest = row[0], row[1], _aware(row[2])
+        stamp = now()
+        if team_latest is not None and team_latest >= stamp:
+            stamp = team_latest + timedelta(microseconds=1)
+        cursor.execute(
+            f"UPDATE {TeamMembership._meta.db_table} SET last_assigned_at = %s WHERE id = %s",  # noqa: S608
+            [connection.ops.adapt_datetimefield_value(stamp), membership_id],
+        )
+    return staff_user_by_id(user_id=user_id)
 
 
 def roster_pick(*, team: Team) -> tuple[User | None, str]:
@@ -93,13 +166,18 @@ def roster_pick(*, team: Team) -> tuple[User | None, str]:
 def triage_team() -> Team | None:
     """Where tickets that no rule matches go: the first first-line team (service operations
     in the seeded set-up), so nothing lands outside every queue."""
-    return Team.objects.filter(kind=TeamKind.FIRST_LINE).order_by("id").first()
+    table = _routing_table()
+    return _team(table, table.triage_team_id)
 
 
 def route_resolve(*, service_line: str, contract: Contract | None, auto_assign: bool) -> Route:
     rule = routing_rule_find(service_line=service_line, contract=contract) if service_line else None
     team = rule.first_line_team if rule is not None else triage_team()
-    assignee = rule.fixed_assignee if rule is not None else None
+    assignee = None
+    if rule is not None and rule.fixed_assignee_id is not None:
+        assignee = (
+            User.objects.select_related("staff_profile").filter(pk=rule.fixed_assignee_id).first()
+        )
     mode = ""
     if assignee is None and auto_assign and team is not None:
         assignee, mode = roster_pick(team=team)

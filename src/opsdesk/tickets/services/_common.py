@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from opsdesk.core.clock import now
 from opsdesk.core.errors import InvalidInput
 from opsdesk.core.people import display_name
+from opsdesk.core.rows import row_insert
 from opsdesk.sla.services import ticket_sla_refresh
 from opsdesk.tenancy.enums import ServiceLine
 from opsdesk.tenancy.models import Contact, Contract, Organisation
@@ -73,8 +74,11 @@ def _event(
     is_internal: bool = False,
     data: dict[str, Any] | None = None,
     at: datetime | None = None,
+    sla_refresh: bool = True,
 ) -> TimelineEvent:
-    event = TimelineEvent.objects.create(
+    """Append to the timeline, and refresh the SLA deadline when the write can move a clock
+    (``sla_refresh=False``: the caller has done it, as ticket_create does before its INSERT)."""
+    event = TimelineEvent(
         ticket=ticket,
         kind=kind,
         created_at=at or now(),
@@ -85,7 +89,10 @@ def _event(
         is_internal=is_internal,
         data=data or {},
     )
-    if kind == EventKind.CREATED or _SLA_FIELDS.intersection(changes or {}):
+    # Every ticket write appends here: the INSERT is written out (core.rows), which also
+    # keeps the timeline append-only (it can only insert).
+    row_insert(event)
+    if sla_refresh and (kind == EventKind.CREATED or _SLA_FIELDS.intersection(changes or {})):
         ticket_sla_refresh(ticket=ticket)
     return event
 

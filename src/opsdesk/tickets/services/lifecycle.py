@@ -9,7 +9,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from opsdesk.core.clock import now
+from opsdesk.core.configcache import config_scope
 from opsdesk.core.errors import InvalidInput
+from opsdesk.core.rows import row_insert
+from opsdesk.sla.services import ticket_sla_open, ticket_sla_timers_start
 from opsdesk.tenancy.models import Contact, Contract, Organisation, Team
 from opsdesk.tickets.enums import (
     STATUS_TRANSITIONS,
@@ -77,13 +80,55 @@ def ticket_create(
     if kind == TicketKind.INCIDENT and not severity:
         severity = Severity.SIMPLE
 
+    with config_scope():
+        return _ticket_insert(
+            actor=actor,
+            organisation=organisation,
+            subject=subject,
+            kind=kind,
+            channel=channel,
+            description=description,
+            contact=contact,
+            contract=contract,
+            service_line=service_line,
+            priority=priority,
+            severity=severity,
+            team=team,
+            technical_team=technical_team,
+            assignee=assignee,
+            auto_assign=auto_assign,
+            actor_label=actor_label,
+        )
+
+
+def _ticket_insert(
+    *,
+    actor: User | None,
+    organisation: Organisation,
+    subject: str,
+    kind: str,
+    channel: str,
+    description: str,
+    contact: Contact | None,
+    contract: Contract | None,
+    service_line: str,
+    priority: str,
+    severity: str,
+    team: Team | None,
+    technical_team: Team | None,
+    assignee: User | None,
+    auto_assign: bool,
+    actor_label: str,
+) -> Ticket:
+    # Routing, the on-call roster and the SLA policy all come from the process cache of
+    # configuration: inside config_scope its stamp is checked once for the whole opening.
     route = route_resolve(
         service_line=service_line,
         contract=contract,
         auto_assign=auto_assign and assignee is None and team is None,
     )
     at = now()
-    ticket = Ticket.objects.create(
+    ticket = Ticket(
         reference=reference_next(kind=kind, at=at),
         kind=kind,
         channel=channel,
@@ -102,6 +147,9 @@ def ticket_create(
         created_at=at,
         updated_at=at,
     )
+    ticket_sla_open(ticket=ticket)
+    row_insert(ticket)  # save(force_insert=True), without building the INSERT each time
+    ticket_sla_timers_start(ticket=ticket)
     snapshot = {
         name: {"before": None, "after": _label(getattr(ticket, name))}
         for name in (
@@ -130,6 +178,7 @@ def ticket_create(
         body=description,
         data={"routed": route.team is not None and team is None, "mode": route.mode},
         at=at,
+        sla_refresh=False,
     )
     return ticket
 

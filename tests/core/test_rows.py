@@ -1,0 +1,102 @@
+"""core.rows gives the same instances as the ORM for the hand-written hot reads."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from opsdesk.api.models import ApiToken
+from opsdesk.api.selectors import api_token_user
+from opsdesk.api.services import api_token_create
+from opsdesk.core.rows import RowReader
+from opsdesk.tenancy.models import StaffProfile
+from opsdesk.tenancy.selectors import staff_user_by_id
+from tests.factories import make_staff, team
+
+pytestmark = pytest.mark.django_db
+
+
+def _values(instance: object) -> dict[str, object]:
+    return {f.attname: getattr(instance, f.attname) for f in type(instance)._meta.concrete_fields}  # type: ignore[attr-defined]
+
+
+def test_staff_user_read_equals_the_orm_with_converted_values():
+    agent = make_staff(team=team("service-operations"))
+    agent.last_login = agent.date_joined
+    agent.save()
+    expected = User.objects.select_related("staff_profile").get(pk=agent.pk)
+    with CaptureQueriesContext(connection) as captured:
+        got = staff_user_by_id(user_id=agent.pk)
+        profile = got.staff_profile  # attached, no second query
+    assert len(captured) == 1
+    assert _values(got) == _values(expected)
+    assert _values(profile) == _values(expected.staff_profile)
+    assert got.last_login is not None and got.last_login.tzinfo is not None
+    assert got.is_active is True and profile.is_available is True
+    assert staff_user_by_id(user_id=agent.pk + 1000) is None
+
+
+def test_a_user_without_a_profile_reads_as_after_select_related():
+    plain = User.objects.create_user(username="no-profile", password="x")
+    got = staff_user_by_id(user_id=plain.pk)
+    with CaptureQueriesContext(connection) as captured, pytest.raises(StaffProfile.DoesNotExist):
+        got.staff_profile  # noqa: B018
+    assert len(captured) == 0
+
+
+def test_token_lookup_gives_the_token_owner_and_refuses_revoked_tokens():
+    agent = make_staff(team=team("service-operations"))
+    token, raw = api_token_create(user=agent, name="ci")
+    found = api_token_user(raw=raw)
+    assert found == agent and found.staff_profile.pk == agent.staff_profile.pk
+    assert ApiToken.objects.get(pk=token.pk).last_used_at is not None
+    ApiToken.objects.filter(pk=token.pk).update(revoked_at=token.created_at)
+    assert api_token_user(raw=raw) is None
+    assert api_token_user(raw=raw + "x") is None
+
+
+def test_an_outer_join_without_a_row_is_none():
+    reader = RowReader((User, "u"), (StaffProfile, "p"))
+    plain = User.objects.create_user(username="lonely", password="x")
+    sql = (
+        f"SELECT {reader.columns()} FROM auth_user u "  # noqa: S608 - names, no input
+        "LEFT JOIN tenancy_staffprofile p ON p.user_id = u.id WHERE u.id = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [plain.pk])
+        user, profile = reader.instances(cursor.fetchone())
+    assert profile is None and user is not None and user.username == "lonely"
+
+
+def test_row_insert_stores_what_the_orm_would():
+    from opsdesk.core.clock import now
+    from opsdesk.core.rows import row_insert
+    from opsdesk.tickets.models import Ticket, TimelineEvent
+    from tests.factories import make_org, make_ticket
+
+    agent = make_staff(team=team("service-operations"))
+    original = make_ticket(make_org(), actor=agent, description="설명 with JSON-ish {}")
+    fields = [f.attname for f in Ticket._meta.concrete_fields if not f.primary_key]
+    copy = Ticket(**{name: getattr(original, name) for name in fields})
+    copy.reference = original.reference + "-copy"
+    row_insert(copy)
+    assert copy.pk is not None and copy.pk != original.pk and not copy._state.adding
+    stored = Ticket.objects.get(pk=copy.pk)
+    for name in fields:
+        expected = copy.reference if name == "reference" else getattr(original, name)
+        assert getattr(stored, name) == expected, name
+    event = TimelineEvent(
+        ticket=stored,
+        kind="note",
+        created_at=now(),
+        actor=agent,
+        changes={"status": {"before": "new", "after": "open"}},
+        data={"한글": [1, 2.5, None, True]},
+        is_internal=True,
+    )
+    row_insert(event)
+    again = TimelineEvent.objects.get(pk=event.pk)
+    assert again.changes == event.changes and again.data == event.data
+    assert again.is_internal is True and again.created_at == event.created_at
