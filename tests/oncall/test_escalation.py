@@ -226,3 +226,51 @@ def test_audit_reschedules_a_chain_whose_timer_was_lost(setup):
         call_command("oncall", "audit", stdout=out)
     assert out.getvalue().split() == ["rescheduled", "1", "rescheduled", "0"]
     assert len(_mailed_to(setup["engineer"])) == 1
+
+
+def test_a_chain_started_with_its_new_ticket_is_the_same_chain_for_fewer_statements(setup):
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from opsdesk.tickets.services import ticket_create
+
+    with frozen_at(SUNDAY_23):
+        usual = escalation_start(ticket=setup["ticket"], reason="alert")
+        with transaction.atomic():
+            ticket = ticket_create(
+                actor=None,
+                organisation=setup["ticket"].organisation,
+                subject="Disk full",
+                kind="incident",
+                technical_team=setup["team"],
+            )
+            with CaptureQueriesContext(connection) as captured:
+                fresh = escalation_start(ticket=ticket, reason="alert", new_ticket=True)
+    assert fresh is not None and usual is not None
+    # The insert, the first step's timer, the timeline entry: no look-up, lock or savepoint
+    # (and the configuration check, which tests make on every use).
+    statements = [q["sql"] for q in captured.captured_queries]
+    stamps = [sql for sql in statements if sql.startswith("SELECT (SELECT COUNT(*)")]
+    assert len(stamps) == 1 and len(statements) == 4
+    assert fresh.snapshot == usual.snapshot and fresh.policy_id == usual.policy_id
+    stored = Escalation.objects.get(pk=fresh.pk)
+    assert (stored.state, stored.step_index, stored.run_token) == ("active", 0, fresh.run_token)
+    assert Timer.objects.get(key=f"esc:{fresh.pk}").state == TimerState.PENDING
+    entry = TimelineEvent.objects.get(ticket=ticket, kind="system")
+    assert entry.data["escalation"] == fresh.pk and "after hours" in entry.body
+
+
+def test_an_edited_policy_reaches_the_next_chain(setup):
+    from opsdesk.oncall.models import EscalationStep
+
+    step = EscalationStep.objects.get(policy=setup["policy"], order=1)
+    step.delay_minutes = 2
+    step.save()  # as the admin does; the policy cache is rebuilt
+    with frozen_at(SUNDAY_23):
+        escalation = escalation_start(ticket=setup["ticket"], reason="alert")
+    assert [s["delay_minutes"] for s in escalation.snapshot["steps"]] == [0, 2, 10]
+    setup["policy"].is_active = False
+    setup["policy"].save()
+    with frozen_at(SUNDAY_23):
+        other = make_ticket(make_org(), subject="Queue stuck", technical_team=setup["team"])
+        assert escalation_start(ticket=other, reason="alert") is None

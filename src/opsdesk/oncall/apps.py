@@ -12,10 +12,17 @@ class OncallConfig(AppConfig):
         # periodic jobs (jobs.timers, jobs.periodic) and the ticket page's escalation panel.
         from opsdesk.core.configcache import config_models_register
         from opsdesk.oncall import timers  # noqa: F401
-        from opsdesk.oncall.models import Override, Rotation, Schedule
+        from opsdesk.oncall.models import (
+            EscalationPolicy,
+            EscalationStep,
+            Override,
+            Rotation,
+            Schedule,
+        )
         from opsdesk.oncall.panels import PANEL_TEMPLATE, escalation_panel_context
         from opsdesk.tickets.panels import panel_register
 
         panel_register(key="escalation", template=PANEL_TEMPLATE, context=escalation_panel_context)
-        # Who is on call is read per new ticket from the process cache (oncall.selectors).
-        config_models_register(Schedule, Rotation, Override)
+        # Who is on call and which policy applies are read per new ticket from the process
+        # cache (oncall.selectors).
+        config_models_register(Schedule, Rotation, Override, EscalationPolicy, EscalationStep)

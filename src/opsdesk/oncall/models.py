@@ -79,6 +79,8 @@ class EscalationPolicy(models.Model):
     )
     repeat_count = models.PositiveIntegerField(_("repeat"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
+    # Policies and steps are cached per process (core.configcache); this lets it see edits.
+    updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
         return self.name
@@ -96,6 +98,7 @@ class EscalationStep(models.Model):
     )
     # Minutes to wait after the previous step (or the start) before this step runs.
     delay_minutes = models.PositiveIntegerField(_("delay (minutes)"), default=0)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["policy", "order"]

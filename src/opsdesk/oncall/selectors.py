@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -9,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import User
-from django.db.models import CharField, Exists, OuterRef, Q, Subquery, Value
+from django.db.models import CharField, Exists, OuterRef, Subquery, Value
 from django.db.models.functions import Cast, Concat
 from django.utils.translation import gettext as _
 
@@ -22,6 +23,7 @@ from opsdesk.oncall.enums import PolicyMode, ScheduleKind, StepKind
 from opsdesk.oncall.models import (
     Escalation,
     EscalationPolicy,
+    EscalationStep,
     MobilisationResponse,
     Override,
     Schedule,
@@ -138,18 +140,62 @@ def oncall_who(*, team: Team, at: datetime, mode: str | None = None) -> list[Use
     return []
 
 
-def policy_select(*, ticket: Ticket, at: datetime) -> EscalationPolicy | None:
-    """The most specific active policy: contract beats team beats mode; ties by id."""
-    teams = [t for t in (ticket.team_id, ticket.technical_team_id) if t]
-    mode = oncall_mode(at=at)
-    candidates = EscalationPolicy.objects.filter(
-        Q(team__isnull=True) | Q(team_id__in=teams),
-        Q(contract__isnull=True) | Q(contract_id=ticket.contract_id),
-        mode__in=[PolicyMode.ANY, mode],
-        is_active=True,
-    ).order_by("id")
+# A policy with its frozen snapshot (see policy_snapshot).
+_Entry = tuple[EscalationPolicy, dict[str, Any]]
 
-    def score(policy: EscalationPolicy) -> int:
+
+@dataclass(frozen=True)
+class _PolicyTable:
+    # Active policies by id order.
+    policies: tuple[_Entry, ...]
+
+
+def _policy_table() -> _PolicyTable:
+    config_stamp()
+
+    def build() -> _PolicyTable:
+        rows = list(EscalationPolicy.objects.filter(is_active=True).order_by("id"))
+        steps: dict[int, list[EscalationStep]] = {row.pk: [] for row in rows}
+        for step in EscalationStep.objects.filter(policy__is_active=True).order_by("order", "id"):
+            steps[step.policy_id].append(step)
+        return _PolicyTable(policies=tuple((row, _snapshot(row, steps[row.pk])) for row in rows))
+
+    return config_cached(("oncall-policies",), build)
+
+
+def policy_select(*, ticket: Ticket, at: datetime) -> EscalationPolicy | None:
+    """The most specific active policy: contract beats team beats mode; ties by id. From the
+    process cache of configuration (core.configcache)."""
+    found = _policy_entry(ticket=ticket, at=at)
+    return copy.copy(found[0]) if found is not None else None
+
+
+def policy_select_with_snapshot(
+    *, ticket: Ticket, at: datetime
+) -> tuple[EscalationPolicy, dict[str, Any]] | None:
+    """:func:`policy_select` and the policy's snapshot (a copy the caller may change)."""
+    found = _policy_entry(ticket=ticket, at=at)
+    if found is None:
+        return None
+    policy, snapshot = found
+    return copy.copy(policy), copy.deepcopy(snapshot)
+
+
+def _policy_entry(
+    *, ticket: Ticket, at: datetime
+) -> tuple[EscalationPolicy, dict[str, Any]] | None:
+    teams = {t for t in (ticket.team_id, ticket.technical_team_id) if t}
+    modes = {PolicyMode.ANY, oncall_mode(at=at)}
+    candidates = [
+        (policy, snapshot)
+        for policy, snapshot in _policy_table().policies
+        if (policy.team_id is None or policy.team_id in teams)
+        and (policy.contract_id is None or policy.contract_id == ticket.contract_id)
+        and policy.mode in modes
+    ]
+
+    def score(entry: _Entry) -> int:
+        policy = entry[0]
         return (
             4 * (policy.contract_id is not None)
             + 2 * (policy.team_id is not None)
@@ -160,6 +206,10 @@ def policy_select(*, ticket: Ticket, at: datetime) -> EscalationPolicy | None:
 
 
 def policy_snapshot(*, policy: EscalationPolicy) -> dict[str, Any]:
+    return _snapshot(policy, list(policy.steps.order_by("order", "id")))
+
+
+def _snapshot(policy: EscalationPolicy, steps: list[EscalationStep]) -> dict[str, Any]:
     return {
         "policy_id": policy.pk,
         "name": policy.name,
@@ -171,7 +221,7 @@ def policy_snapshot(*, policy: EscalationPolicy) -> dict[str, Any]:
                 "team_id": s.team_id,
                 "delay_minutes": s.delay_minutes,
             }
-            for s in policy.steps.order_by("order", "id")
+            for s in steps
         ],
     }
 

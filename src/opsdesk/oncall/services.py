@@ -24,8 +24,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from opsdesk.core.clock import now
+from opsdesk.core.configcache import config_scope
 from opsdesk.core.errors import InvalidInput, NotFound
 from opsdesk.core.people import display_name
+from opsdesk.core.rows import row_insert
 from opsdesk.jobs.models import Timer, TimerState
 from opsdesk.jobs.timers import timer_cancel, timer_schedule
 from opsdesk.notify.channels.base import Message
@@ -45,11 +47,11 @@ from opsdesk.oncall.models import (
     Rotation,
     Schedule,
 )
-from opsdesk.oncall.selectors import policy_select, policy_snapshot, step_recipients
+from opsdesk.oncall.selectors import policy_select_with_snapshot, step_recipients
 from opsdesk.tenancy.models import Contract, Team
 from opsdesk.tickets.enums import Status
 from opsdesk.tickets.models import Ticket
-from opsdesk.tickets.services import ticket_system_event_add
+from opsdesk.tickets.services import ticket_new_system_event_add, ticket_system_event_add
 
 STEP_TIMER = "oncall.step"
 NOTIFY_TIMER = "oncall.notify"
@@ -173,8 +175,11 @@ def ack_link_load(*, token: str) -> tuple[Escalation, User]:
 # --- the engine ------------------------------------------------------------------------
 
 
-def escalation_event(escalation: Escalation, body: str, data: dict[str, Any]) -> None:
-    ticket_system_event_add(
+def escalation_event(
+    escalation: Escalation, body: str, data: dict[str, Any], *, new_ticket: bool = False
+) -> None:
+    add = ticket_new_system_event_add if new_ticket else ticket_system_event_add
+    add(
         ticket=escalation.ticket,
         actor_label=_("Escalation"),
         body=body,
@@ -198,45 +203,58 @@ def _schedule_step(escalation: Escalation, *, after: datetime) -> None:
     )
 
 
-def escalation_start(*, ticket: Ticket, reason: str, sla_breach: bool = False) -> Escalation | None:
+def escalation_start(
+    *, ticket: Ticket, reason: str, sla_breach: bool = False, new_ticket: bool = False
+) -> Escalation | None:
     """Start the ticket's escalation through the selected policy, or return the one already
     running. None when no policy applies (the caller falls back to its own notices).
 
     Urgency (docs/subsystems/notifications.md#quiet-hours) is frozen in the snapshot; joining
-    a non-urgent chain with an urgent reason (the breach after an SLA warning) raises it."""
+    a non-urgent chain with an urgent reason (the breach after an SLA warning) raises it.
+
+    ``new_ticket``: the ticket was opened in the caller's transaction (a monitoring
+    incident), so no chain can be running for it and no other process can start one before
+    the commit: no look-up, no savepoint, no lock of the ticket for the timeline entry."""
     urgent = notice_is_urgent(
         severity=ticket.severity, priority=ticket.priority, sla_breach=sla_breach
     )
-    running = Escalation.objects.filter(ticket=ticket, state=EscalationState.ACTIVE).first()
-    if running is not None:
-        return _join(running, urgent=urgent, reason=reason)
+    if not new_ticket:
+        running = Escalation.objects.filter(ticket=ticket, state=EscalationState.ACTIVE).first()
+        if running is not None:
+            return _join(running, urgent=urgent, reason=reason)
     moment = now()
-    policy = policy_select(ticket=ticket, at=moment)
-    if policy is None:
+    with config_scope():  # the mode's calendar and the policies: one configuration check
+        selected = policy_select_with_snapshot(ticket=ticket, at=moment)
+    if selected is None:
         return None
-    snapshot = policy_snapshot(policy=policy)
+    policy, snapshot = selected
     if not snapshot["steps"]:
         return None
     snapshot["urgent"] = urgent
-    try:
-        with transaction.atomic():
-            escalation = Escalation.objects.create(
-                ticket=ticket,
-                policy=policy,
-                snapshot=snapshot,
-                reason=reason[:200],
-                run_token=secrets.token_hex(8),
-                started_at=moment,
-            )
-    except IntegrityError:  # another process started it a moment ago
-        running = Escalation.objects.filter(ticket=ticket, state=EscalationState.ACTIVE).first()
-        return _join(running, urgent=urgent, reason=reason) if running is not None else None
+    escalation = Escalation(
+        ticket=ticket,
+        policy=policy,
+        snapshot=snapshot,
+        reason=reason[:200],
+        run_token=secrets.token_hex(8),
+        started_at=moment,
+    )
+    if new_ticket:
+        row_insert(escalation)
+    else:
+        try:
+            with transaction.atomic():
+                escalation.save(force_insert=True)
+        except IntegrityError:  # another process started it a moment ago
+            running = Escalation.objects.filter(ticket=ticket, state=EscalationState.ACTIVE).first()
+            return _join(running, urgent=urgent, reason=reason) if running is not None else None
     _schedule_step(escalation, after=moment)
     escalation_event(
         escalation,
         _("Escalation started through policy %(name)s: %(reason)s")
         % {"name": policy.name, "reason": reason},
         {"oncall": "started", "policy": policy.pk},
+        new_ticket=new_ticket,
     )
     return escalation
 

@@ -107,6 +107,25 @@ def ticket_system_event_add(
     )
 
 
+def ticket_new_system_event_add(
+    *, ticket: Ticket, actor_label: str, body: str = "", data: dict[str, Any] | None = None
+) -> TimelineEvent:
+    """:func:`ticket_system_event_add` for a ticket opened in the caller's transaction (an
+    incident's escalation starting with it): that transaction holds the new row, so there
+    is nothing to lock and no savepoint or ``updated_at`` bump to pay for."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("ticket_new_system_event_add runs in the transaction that opened it")
+    return _event(
+        ticket=ticket,
+        kind=EventKind.SYSTEM,
+        actor=None,
+        actor_label=actor_label,
+        body=body,
+        is_internal=True,
+        data=data,
+    )
+
+
 @transaction.atomic
 def ticket_customer_message_add(
     *, ticket: Ticket, actor_label: str, body: str, data: dict[str, Any] | None = None
