@@ -10,9 +10,14 @@ class AlertsConfig(AppConfig):
     def ready(self) -> None:
         # The ticket page shows an incident's alerts; tickets cannot import alerts, so the
         # panel is registered from here (tickets/panels.py).
+        from opsdesk.alerts.models import MappingRule, Silence
         from opsdesk.alerts.selectors import alert_panel_context
+        from opsdesk.core.configcache import config_models_register
         from opsdesk.tickets.panels import panel_register
 
         panel_register(
             key="alerts", template="alerts/_ticket_panel.html", context=alert_panel_context
         )
+        # The ingest keeps rules and silences per process under the configuration stamp
+        # (selectors.silence_matches, mapping_rule_for_labels).
+        config_models_register(MappingRule, Silence)

@@ -212,8 +212,18 @@ def matchers_text(stored: Any) -> str:
 
 def labels_match(matchers: Any, labels: Mapping[str, str]) -> bool:
     """True when every stored matcher matches; an empty or unreadable set matches nothing."""
+    return parsed_match(matchers_parsed(matchers), labels)
+
+
+def matchers_parsed(stored: Any) -> tuple[Matcher, ...]:
+    """Stored matchers, parsed once (for the ingest caches); () when unreadable, which
+    matches nothing."""
     try:
-        parsed = matchers_parse(matchers)
+        return tuple(matchers_parse(stored))
     except MatcherError:
-        return False
-    return all(m.matches(labels) for m in parsed)
+        return ()
+
+
+def parsed_match(parsed: Sequence[Matcher], labels: Mapping[str, str]) -> bool:
+    """``labels_match`` for matchers parsed already; an empty set matches nothing."""
+    return bool(parsed) and all(m.matches(labels) for m in parsed)

@@ -81,6 +81,8 @@ class MappingRule(models.Model):
     severity = models.CharField(_("incident severity"), max_length=10, blank=True)
     priority = models.CharField(_("incident priority"), max_length=10, blank=True)
     order = models.PositiveIntegerField(_("order"), default=100)
+    # Lets each process's cache of rules notice edits (core.configcache, services/groups.py).
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         ordering = ["order", "id"]
@@ -187,6 +189,8 @@ class Silence(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    # Lets each process's cache of silences notice edits (core.configcache, services/groups.py).
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         ordering = ["-starts_at"]

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -11,8 +14,10 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from opsdesk.alerts.enums import AlertStatus, GroupStatus, SilenceState
+from opsdesk.alerts.matching import Matcher, matchers_parsed, parsed_match
 from opsdesk.alerts.models import Alert, AlertGroup, DeadLetter, Integration, MappingRule, Silence
 from opsdesk.core.clock import now
+from opsdesk.core.configcache import config_cached, config_stamp
 from opsdesk.core.errors import NotFound, PermissionDenied
 from opsdesk.tenancy.enums import MemberRole, StaffRole
 from opsdesk.tenancy.selectors import staff_scope
@@ -62,6 +67,77 @@ def integration_for_token(*, kind: str, token: str) -> Integration | None:
 
 def integration_cache_clear() -> None:
     _integrations.clear()
+
+
+# --- rules and silences as the ingest reads them ---------------------------------------------
+# Every new firing alert asks whether a silence matches it and every new incident which
+# mapping rule does. Both are kept per process under the configuration stamp
+# (core.configcache: MappingRule and Silence are registered in AlertsConfig.ready and bump
+# updated_at on every save), with their matchers parsed once; inside the ingest's
+# config_scope the stamp is one query shared with routing and the SLA refresh.
+
+
+@dataclass(frozen=True)
+class _SilenceWindow:
+    matchers: tuple[Matcher, ...]
+    starts_at: datetime
+    ends_at: datetime
+
+
+@dataclass(frozen=True)
+class _Silences:
+    built_at: datetime  # silences that had ended by then are left out
+    windows: tuple[_SilenceWindow, ...]
+
+
+def _integration_or_global(integration_id: int) -> Q:
+    return Q(integration_id=integration_id) | Q(integration__isnull=True)
+
+
+def _silence_windows(integration_id: int, at: datetime) -> tuple[_SilenceWindow, ...]:
+    rows = Silence.objects.filter(_integration_or_global(integration_id), ends_at__gt=at)
+    return tuple(
+        _SilenceWindow(matchers=matchers_parsed(m), starts_at=s, ends_at=e)
+        for m, s, e in rows.order_by().values_list("matchers", "starts_at", "ends_at")
+    )
+
+
+def silence_matches(*, integration_id: int, labels: Mapping[str, str], at: datetime) -> bool:
+    """Whether a silence or maintenance window of the integration (or a global one) active
+    at ``at`` matches ``labels``."""
+    config_stamp()
+    cached: _Silences = config_cached(
+        ("alerts", "silences", integration_id),
+        lambda: _Silences(built_at=at, windows=_silence_windows(integration_id, at)),
+    )
+    # A clock that went back past the cache's start: ask the database.
+    windows = cached.windows if at >= cached.built_at else _silence_windows(integration_id, at)
+    return any(w.starts_at <= at < w.ends_at and parsed_match(w.matchers, labels) for w in windows)
+
+
+def mapping_rule_for_labels(
+    *, integration_id: int, labels: Mapping[str, str]
+) -> MappingRule | None:
+    """The first mapping rule (lowest ``order``; the integration's and global ones) whose
+    matchers match ``labels``, with its organisation and contract read fresh (they decide
+    where an incident opens and whether it may); None when none matches."""
+    config_stamp()
+    rules: tuple[tuple[int, tuple[Matcher, ...]], ...] = config_cached(
+        ("alerts", "rules", integration_id),
+        lambda: tuple(
+            (pk, matchers_parsed(m))
+            for pk, m in MappingRule.objects.filter(_integration_or_global(integration_id))
+            .order_by("order", "id")
+            .values_list("id", "matchers")
+        ),
+    )
+    for pk, parsed in rules:
+        if parsed_match(parsed, labels):
+            rule = MappingRule.objects.select_related("organisation", "contract")
+            found = rule.filter(pk=pk).first()
+            if found is not None:  # else deleted a moment ago: the next one
+                return found
+    return None
 
 
 def integration_list(*, user: User | AnonymousUser) -> QuerySet[Integration]:

@@ -58,6 +58,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Answers the monitoring webhook without the session, CSRF, auth, locale, messages and
+    # htmx middleware below, which do nothing for it (docs/subsystems/alerts.md, "Speed").
+    "opsdesk.alerts.middleware.WebhookMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

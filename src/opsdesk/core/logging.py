@@ -9,12 +9,25 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 from opsdesk.core.masking import mask_text, mask_value
 
+# Every pattern of core.masking needs an "@" (addresses), a "+" before a digit
+# (international numbers) or three digits in a row (national and resident numbers): text
+# with none of them has nothing to mask. Most access-log fields have none.
+_MAYBE_PERSONAL = re.compile(r"@|\+\d|\d{3}")
+
 _STANDARD = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime", "taskName"}
+
+
+def mask_text_quick(text: str) -> str:
+    """``mask_text`` for hot paths: one quick search first, the masking only when it finds
+    something that could be personal data."""
+    return mask_text(text) if _MAYBE_PERSONAL.search(text) else text
 
 
 def _extras(record: logging.LogRecord) -> dict[str, Any]:
@@ -38,6 +51,21 @@ class MaskPersonalDataFilter(logging.Filter):
         for key, value in _extras(record).items():
             setattr(record, key, mask_value(value))
         return True
+
+
+def log_line(*, logger: str, level: str, msg: str, fields: dict[str, Any]) -> str:
+    """A ready log line with ``JsonFormatter``'s layout from fields that are already masked
+    and JSON-safe (flat text and numbers): for a hot path such as the server's access log,
+    which should not pay for a log record, the filter and a second masking."""
+    payload: dict[str, Any] = {
+        "ts": datetime.fromtimestamp(time.time(), tz=UTC).isoformat(),
+        "level": level,
+        "logger": logger,
+        "msg": msg,
+    }
+    for key, value in fields.items():
+        payload.setdefault(key, value)
+    return json.dumps(payload, ensure_ascii=False)
 
 
 class JsonFormatter(logging.Formatter):

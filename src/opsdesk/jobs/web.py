@@ -20,59 +20,92 @@ from django.core.wsgi import get_wsgi_application
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
 
-from opsdesk.core.logging import JsonFormatter, MaskPersonalDataFilter
+from opsdesk.core.logging import JsonFormatter, MaskPersonalDataFilter, log_line, mask_text_quick
 
 # Paths that carry a secret: webhook tokens, signed acknowledgement links, signed calendar
 # feeds. Whoever reads the log must not be able to post alerts or acknowledge pages with them.
-_SECRET_PATHS = (
-    re.compile(r"^(/api/v1/integrations/[^/]+/)[^/]+"),
-    re.compile(r"^(/oncall/ack/)[^/]+"),
-    re.compile(r"^(/oncall/feeds/\d+/)[^/]+"),
-)
+# One anchored pattern (the prefixes exclude each other), run once per access line.
+_SECRET_PATH = re.compile(r"^(/api/v1/integrations/[^/]+/|/oncall/ack/|/oncall/feeds/\d+/)[^/]+")
 
 
 def path_secrets_masked(path: str) -> str:
-    for pattern in _SECRET_PATHS:
-        path = pattern.sub(r"\1***", path)
-    return path
+    return _SECRET_PATH.sub(r"\1***", path, count=1)
+
+
+class _PreformattedLine(logging.Formatter):
+    """The access line is built (and masked) by ``JsonAccessLogger.access`` itself."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return str(record.msg)
 
 
 class JsonAccessLogger(Logger):
     """gunicorn's logger with one JSON line per request and per server message.
 
-    Path, query string and referer are masked (a search for a caller's number must not
-    leave the number in the log), and so are the secrets some paths carry; the client
-    address is kept for abuse handling.
+    Path, query string, referer and user agent are masked (a search for a caller's number
+    must not leave the number in the log), and so are the secrets some paths carry; the
+    client address is kept for abuse handling.
+
+    The access line is the hot path (one per request; ~15 % of a monitoring repeat when it
+    went through the logging filter and ``JsonFormatter``, which masked every field twice and
+    looked up the caller's frame): it is built here as one flat ``json.dumps`` with the same
+    keys as ``JsonFormatter`` writes and handed to the handlers as a ready line.
     """
 
     def setup(self, cfg: Any) -> None:
         super().setup(cfg)
-        for log in (self.error_log, self.access_log):
-            for handler in log.handlers:
-                handler.setFormatter(JsonFormatter())
-                handler.addFilter(MaskPersonalDataFilter())
+        for handler in self.error_log.handlers:
+            handler.setFormatter(JsonFormatter())
+            handler.addFilter(MaskPersonalDataFilter())
+        for handler in self.access_log.handlers:
+            handler.setFormatter(_PreformattedLine())
 
     def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: timedelta) -> None:
-        if not self.access_log_enabled:
+        if not self.access_log_enabled or not self.access_log.isEnabledFor(logging.INFO):
             return
-        status = resp.status
-        if isinstance(status, str):
-            status = status.split(None, 1)[0]
-        fields = {
-            "remote_addr": environ.get("REMOTE_ADDR", "-"),
-            "method": environ.get("REQUEST_METHOD", "-"),
-            "path": path_secrets_masked(environ.get("PATH_INFO", "")),
-            "query": environ.get("QUERY_STRING", ""),
-            "status": int(status) if str(status).isdigit() else str(status),
-            "bytes": getattr(resp, "sent", None) or 0,
-            "duration_ms": round(request_time.total_seconds() * 1000, 2),
-            "user_agent": environ.get("HTTP_USER_AGENT", ""),
-            "referer": environ.get("HTTP_REFERER", ""),
-        }
         try:
-            self.access_log.info("request", extra=fields)
+            line = access_line(
+                logger=self.access_log.name,
+                status=resp.status,
+                sent=getattr(resp, "sent", None) or 0,
+                environ=environ,
+                seconds=request_time.total_seconds(),
+            )
+            record = logging.LogRecord(
+                self.access_log.name, logging.INFO, __file__, 0, line, None, None
+            )
+            self.access_log.handle(record)
         except Exception:
             self.error_log.exception("could not write the access log")
+
+
+def access_line(
+    *, logger: str, status: Any, sent: int, environ: dict[str, Any], seconds: float
+) -> str:
+    """One access-log line: ``JsonFormatter``'s keys (ts, level, logger, msg) and the
+    request's fields, personal data and path secrets masked."""
+    if isinstance(status, str):
+        status = status.split(None, 1)[0]
+    return log_line(
+        logger=logger,
+        level="INFO",
+        msg="request",
+        fields={
+            "remote_addr": _masked(environ.get("REMOTE_ADDR", "-")),
+            "method": _masked(environ.get("REQUEST_METHOD", "-")),
+            "path": _masked(path_secrets_masked(environ.get("PATH_INFO", ""))),
+            "query": _masked(environ.get("QUERY_STRING", "")),
+            "status": int(status) if str(status).isdigit() else str(status),
+            "bytes": sent,
+            "duration_ms": round(seconds * 1000, 2),
+            "user_agent": _masked(environ.get("HTTP_USER_AGENT", "")),
+            "referer": _masked(environ.get("HTTP_REFERER", "")),
+        },
+    )
+
+
+def _masked(value: Any) -> str:
+    return mask_text_quick(str(value))
 
 
 # Settings that only newer gunicorn releases know.

@@ -13,8 +13,6 @@ from opsdesk.alerts.enums import (
 from opsdesk.alerts.models import (
     AlertGroup,
     Integration,
-    MappingRule,
-    Silence,
 )
 from opsdesk.tickets.enums import Priority, Severity
 
@@ -50,7 +48,7 @@ class Batch:
     integration: Integration
     at: datetime
     result: IngestResult
-    rules: list[MappingRule] | None = None
-    silences: list[Silence] | None = None
     groups: dict[str, AlertGroup | None] = field(default_factory=dict)
     touched: dict[int, AlertGroup] = field(default_factory=dict)
+    # Groups this call opened → how many alerts joined them (group_settle needs no recount).
+    fresh: dict[int, int] = field(default_factory=dict)

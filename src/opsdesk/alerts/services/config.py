@@ -259,5 +259,5 @@ def silence_expire(*, silence: Silence) -> Silence:
         return current
     current.ends_at = at
     current.starts_at = min(current.starts_at, at)
-    current.save(update_fields=["starts_at", "ends_at"])
+    current.save(update_fields=["starts_at", "ends_at", "updated_at"])
     return current

@@ -19,14 +19,13 @@ from opsdesk.alerts.enums import (
     GroupStatus,
     ResolveMode,
 )
-from opsdesk.alerts.matching import labels_match
 from opsdesk.alerts.models import (
     Alert,
     AlertGroup,
     Integration,
     MappingRule,
-    Silence,
 )
+from opsdesk.alerts.selectors import mapping_rule_for_labels, silence_matches
 from opsdesk.alerts.services.batch import REOPEN_WINDOW, SEVERITY_MAP, TIMELINE_DATA_LIMIT, Batch
 from opsdesk.alerts.sources.base import (
     AlertInput,
@@ -50,10 +49,13 @@ def group_for_firing(batch: Batch, item: AlertInput, *, silenced: bool) -> Alert
         group = _group_current(batch, key)
     if group is None or not group_reusable(batch, group):
         group = _group_open(batch, key, item, silenced=silenced)
+        batch.fresh[group.pk] = 0
     elif group.status == GroupStatus.SILENCED and not silenced:
         _group_incident_open(batch, group, item)
         group.save(update_fields=["organisation", "contract", "status", "incident"])
     batch.touched[group.pk] = group
+    if group.pk in batch.fresh:
+        batch.fresh[group.pk] += 1
     return group
 
 
@@ -123,6 +125,9 @@ def _group_open(batch: Batch, key: str, item: AlertInput, *, silenced: bool) -> 
         status=GroupStatus.SILENCED if silenced else GroupStatus.TRIAGE,
         summary=item.summary,
         created_at=batch.at,
+        # The alert that opens it, firing; group_settle corrects these if more join.
+        alert_count=1,
+        firing_count=1,
     )
     if not silenced:
         _group_incident_open(batch, group, item)
@@ -132,25 +137,11 @@ def _group_open(batch: Batch, key: str, item: AlertInput, *, silenced: bool) -> 
 
 
 def _mapping_for(batch: Batch, labels: Mapping[str, str]) -> MappingRule | None:
-    if batch.rules is None:
-        batch.rules = list(
-            MappingRule.objects.select_related("organisation", "contract").filter(
-                Q(integration=batch.integration) | Q(integration__isnull=True)
-            )
-        )
-    return next((r for r in batch.rules if labels_match(r.matchers, labels)), None)
+    return mapping_rule_for_labels(integration_id=batch.integration.pk, labels=labels)
 
 
 def is_silenced(batch: Batch, labels: Mapping[str, str]) -> bool:
-    if batch.silences is None:
-        batch.silences = list(
-            Silence.objects.filter(
-                Q(integration=batch.integration) | Q(integration__isnull=True),
-                starts_at__lte=batch.at,
-                ends_at__gt=batch.at,
-            )
-        )
-    return any(labels_match(s.matchers, labels) for s in batch.silences)
+    return silence_matches(integration_id=batch.integration.pk, labels=labels, at=batch.at)
 
 
 def _group_incident_open(batch: Batch, group: AlertGroup, item: AlertInput) -> None:
@@ -181,9 +172,11 @@ def _group_incident_open(batch: Batch, group: AlertGroup, item: AlertInput) -> N
             batch.result.incidents.append(group.incident.reference)
             # The support centre's emergency network: page the on-call through the policy
             # for this team, contract and hour (no policy: the queues and SLA timers act).
+            # Opened in this transaction: the cheap start (no running chain can exist yet).
             escalation_start(
                 ticket=group.incident,
                 reason=_("Monitoring alert: %(summary)s") % {"summary": clip(item.summary, 200)},
+                new_ticket=True,
             )
         except InvalidInput:
             group.incident = None  # e.g. an inactive organisation: keep it in triage
@@ -199,6 +192,14 @@ def _incident_description(item: AlertInput) -> str:
 
 def group_settle(batch: Batch, group: AlertGroup) -> None:
     """Recount the group; resolve its incident when nothing fires, reopen when it fires again."""
+    joined = batch.fresh.get(group.pk)
+    if joined is not None:
+        # Opened by this call, so its alerts are the ones that joined it now, all firing
+        # (others cannot see it before we commit): no recount, nothing to resolve.
+        if joined != group.alert_count:
+            group.alert_count = group.firing_count = joined
+            group.save(update_fields=["alert_count", "firing_count"])
+        return
     counts = Alert.objects.filter(group=group).aggregate(
         total=Count("id"),
         firing=Count("id", filter=Q(status=AlertStatus.FIRING)),

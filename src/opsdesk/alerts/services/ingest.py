@@ -5,6 +5,7 @@ See docs/subsystems/alerts.md ("Ingest")."""
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -31,6 +32,7 @@ from opsdesk.alerts.sources.base import (
     AlertInput,
 )
 from opsdesk.core.clock import now
+from opsdesk.core.configcache import config_scope
 
 # Fingerprints per UPDATE of the repeat path (well below every database's parameter limit).
 REPEAT_CHUNK = 500
@@ -116,7 +118,12 @@ def _repeats_count(
 
 def _repeat_sql(size: int, *, relaxed: bool) -> str:
     """UPDATE … RETURNING for ``size`` fingerprints; parameters: last_seen, integration id,
-    status, the fingerprints."""
+    status, the fingerprints. Built once per shape and database."""
+    return _repeat_sql_built(connection.vendor, size, relaxed)
+
+
+@lru_cache(maxsize=128)
+def _repeat_sql_built(vendor: str, size: int, relaxed: bool) -> str:
     quote = connection.ops.quote_name
     table, count, last_seen = quote(Alert._meta.db_table), quote("count"), quote("last_seen")
     marks = ", ".join(["%s"] * size)
@@ -136,7 +143,15 @@ def _changes_ingest(
     *, integration: Integration, items: list[AlertInput], at: datetime, result: IngestResult
 ) -> None:
     """New alerts, state changes and unknown states: the known rows locked, groups and
-    incidents brought up to date."""
+    incidents brought up to date. One configuration stamp (core.configcache) serves the
+    whole call: silences, mapping rules, and the routing and SLA of the incidents it opens."""
+    with config_scope():
+        _changes_apply(integration=integration, items=items, at=at, result=result)
+
+
+def _changes_apply(
+    *, integration: Integration, items: list[AlertInput], at: datetime, result: IngestResult
+) -> None:
     batch = Batch(integration=integration, at=at, result=result)
     known = {
         a.fingerprint: a
