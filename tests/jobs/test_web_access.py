@@ -9,8 +9,8 @@ import logging
 import pytest
 
 from opsdesk.core.logging import JsonFormatter, mask_text_quick
-from opsdesk.core.masking import mask_text
-from opsdesk.jobs.web import access_line, path_secrets_masked
+from opsdesk.core.masking import mask_text, path_secrets_masked
+from opsdesk.jobs.web import access_line
 
 SAMPLES = [
     "",
@@ -77,3 +77,24 @@ def test_path_secrets_each_masked_once():
         "/oncall/feeds/7/***/person/3.ics"
     )
     assert path_secrets_masked("/tickets/CSR-2026-000123/") == "/tickets/CSR-2026-000123/"
+
+
+@pytest.mark.django_db
+def test_a_refused_signed_link_is_logged_without_its_secret(client, caplog):
+    # Django logs every 4xx with its path (django.request); the JSON formatter masks the
+    # registered secret paths wherever a message or field shows them.
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        client.get("/oncall/ack/eyJlIjo5OTl9:1vPq2r:NotAValidSignatureXyz/")
+        client.get("/oncall/feeds/7/forged-signature-Qw3/person/3.ics")
+    lines = [JsonFormatter().format(record) for record in caplog.records]
+    assert lines and all(json.loads(line)["level"] == "WARNING" for line in lines)
+    text = "\n".join(lines)
+    assert "NotAValidSignatureXyz" not in text and "forged-signature-Qw3" not in text
+    assert "/oncall/ack/***/" in text
+
+
+def test_the_quick_mask_hides_path_secrets_too():
+    referer = "https://desk.example/oncall/ack/eyJlIjoxMn0:1vPq2r:AbCdEf/"
+    assert (
+        mask_text_quick(referer) == mask_text(referer) == ("https://desk.example/oncall/ack/***/")
+    )

@@ -13,6 +13,7 @@ class AlertsConfig(AppConfig):
         from opsdesk.alerts.models import MappingRule, Silence
         from opsdesk.alerts.selectors import alert_panel_context
         from opsdesk.core.configcache import config_models_register
+        from opsdesk.core.masking import secret_paths_register
         from opsdesk.tickets.panels import panel_register
 
         panel_register(
@@ -21,3 +22,5 @@ class AlertsConfig(AppConfig):
         # The ingest keeps rules and silences per process under the configuration stamp
         # (selectors.silence_matches, mapping_rule_for_labels).
         config_models_register(MappingRule, Silence)
+        # An integration's URL is its credential: never in a log line.
+        secret_paths_register(r"/api/v1/integrations/[^/\s]+/")

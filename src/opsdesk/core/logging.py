@@ -14,7 +14,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from opsdesk.core.masking import mask_text, mask_value
+from opsdesk.core.masking import mask_text, mask_value, path_secrets_masked
 
 # Every pattern of core.masking needs an "@" (addresses), a "+" before a digit
 # (international numbers) or three digits in a row (national and resident numbers): text
@@ -27,7 +27,7 @@ _STANDARD = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime",
 def mask_text_quick(text: str) -> str:
     """``mask_text`` for hot paths: one quick search first, the masking only when it finds
     something that could be personal data."""
-    return mask_text(text) if _MAYBE_PERSONAL.search(text) else text
+    return mask_text(text) if _MAYBE_PERSONAL.search(text) else path_secrets_masked(text)
 
 
 def _extras(record: logging.LogRecord) -> dict[str, Any]:

@@ -21,6 +21,27 @@ _INTERNATIONAL = re.compile(r"(?<![\w+])\+\d{1,3}(?:[ .\-]?\(?\d{1,4}\)?){2,5}(?
 _NATIONAL = re.compile(r"(?<![\w\-.])0\d{1,2}[ .\-]?\d{3,4}[ .\-]?\d{4}(?![\w\-])")
 
 
+# URL paths whose next segment is a secret (webhook tokens, signed links), as regular
+# expressions of their prefix; apps register theirs (secret_paths_register) from ready().
+_secret_prefixes: list[str] = []
+_secret_path: list[re.Pattern[str]] = []
+
+
+def secret_paths_register(*prefixes: str) -> None:
+    """Mask the path segment after each of ``prefixes`` (regular expressions ending in
+    "/") wherever a log or export shows it: whoever reads a log must not be able to post
+    alerts or acknowledge pages with what it shows."""
+    _secret_prefixes.extend(p for p in prefixes if p not in _secret_prefixes)
+    _secret_path[:] = [re.compile("(" + "|".join(_secret_prefixes) + r")[^/\s?#\"']+")]
+
+
+def path_secrets_masked(text: str) -> str:
+    """``text`` with the secret segment of every registered path replaced by ``***``."""
+    if not _secret_path or "/" not in text:
+        return text
+    return _secret_path[0].sub(r"\1***", text)
+
+
 def mask_email(address: str) -> str:
     return _EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", address)
 
@@ -33,8 +54,9 @@ def mask_phone(number: str) -> str:
 
 
 def mask_text(text: str) -> str:
-    """Mask every email address, phone number and resident number in free text."""
-    text = mask_email(text)
+    """Mask every email address, phone number and resident number in free text, and the
+    secrets some URL paths carry."""
+    text = path_secrets_masked(mask_email(text))
     text = _RESIDENT_NUMBER.sub("******-*******", text)
     text = _INTERNATIONAL.sub(lambda m: "+" + mask_phone(m.group(0)), text)
     return _NATIONAL.sub(lambda m: mask_phone(m.group(0)), text)

@@ -9,7 +9,6 @@ so there is no collectstatic copy that can go stale after an upgrade.
 from __future__ import annotations
 
 import logging
-import re
 import socket
 from datetime import timedelta
 from pathlib import Path
@@ -21,15 +20,7 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
 
 from opsdesk.core.logging import JsonFormatter, MaskPersonalDataFilter, log_line, mask_text_quick
-
-# Paths that carry a secret: webhook tokens, signed acknowledgement links, signed calendar
-# feeds. Whoever reads the log must not be able to post alerts or acknowledge pages with them.
-# One anchored pattern (the prefixes exclude each other), run once per access line.
-_SECRET_PATH = re.compile(r"^(/api/v1/integrations/[^/]+/|/oncall/ack/|/oncall/feeds/\d+/)[^/]+")
-
-
-def path_secrets_masked(path: str) -> str:
-    return _SECRET_PATH.sub(r"\1***", path, count=1)
+from opsdesk.core.masking import path_secrets_masked
 
 
 class _PreformattedLine(logging.Formatter):

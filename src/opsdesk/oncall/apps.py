@@ -11,6 +11,7 @@ class OncallConfig(AppConfig):
         # Plug into other apps' registries (they never import us): escalation timer handlers,
         # periodic jobs (jobs.timers, jobs.periodic) and the ticket page's escalation panel.
         from opsdesk.core.configcache import config_models_register
+        from opsdesk.core.masking import secret_paths_register
         from opsdesk.oncall import timers  # noqa: F401
         from opsdesk.oncall.models import (
             EscalationPolicy,
@@ -26,3 +27,5 @@ class OncallConfig(AppConfig):
         # Who is on call and which policy applies are read per new ticket from the process
         # cache (oncall.selectors).
         config_models_register(Schedule, Rotation, Override, EscalationPolicy, EscalationStep)
+        # Signed acknowledgement links and calendar feeds work for whoever holds them.
+        secret_paths_register(r"/oncall/ack/", r"/oncall/feeds/\d+/")
