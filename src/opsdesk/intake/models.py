@@ -126,6 +126,9 @@ class Mailbox(models.Model):
     poll_interval = models.PositiveIntegerField(_("poll interval (seconds)"), default=60)
     last_polled_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # Lets the process cache of our own addresses notice edits (core.configcache); the
+    # poller's checkpoint writes are bare update()s and leave it alone.
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name"]

@@ -53,6 +53,9 @@ class Outcome:
     reason: str = ""
     ticket: Ticket | None = None
     event: TimelineEvent | None = None
+    # The event is the ticket's "created" entry, not read back (nothing else needed it): the
+    # InboundMessage update finds it with a subquery instead of a query of its own.
+    created_entry: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,10 +151,12 @@ def _new_ticket(ctx: MailContext, related: Ticket | None) -> Outcome:
     )
     if related is not None:
         ticket = ticket_related_set(ticket=ticket, related_to=related, actor_label="email")
-    # The "created" entry, without reading back its body (the whole mail text).
-    event = ticket.events.order_by("id").only("id", "ticket_id").first()
+    # The "created" entry is read back (without its body, the whole mail text) only for the
+    # attachments to hang on; otherwise the InboundMessage update names it by subquery.
+    read_back = bool(parsed.attachments)
+    event = created_entry(ticket) if read_back else None
     _participants_add(ctx, ticket)
-    _attachments_add(ctx, ticket, event, notify=True)
+    _attachments_add(ctx, ticket, event, notify=True)  # nothing to do without attachments
     if not sender.bouncing and address not in ctx.ours:
         email_acknowledgment_queue(
             ticket=ticket,
@@ -162,7 +167,12 @@ def _new_ticket(ctx: MailContext, related: Ticket | None) -> Outcome:
             deliverable=True,  # checked just above: not ours, not bouncing
         )
     reason = f"follow-up to {related.reference}" if related is not None else ""
-    return Outcome(InboundAction.CREATED, reason, ticket, event)
+    return Outcome(InboundAction.CREATED, reason, ticket, event, created_entry=not read_back)
+
+
+def created_entry(ticket: Ticket) -> TimelineEvent | None:
+    """The ticket's first timeline entry (ticket_create's "created"), without its body."""
+    return ticket.events.order_by("id").only("id", "ticket_id").first()
 
 
 def _participants_add(ctx: MailContext, ticket: Ticket) -> None:

@@ -62,6 +62,9 @@ FALLBACK_CHAIN: tuple[str, ...] = ("utf-8", "cp949")
 LAST_RESORT = "latin-1"
 
 _LABEL_CLEAN = re.compile(r"[\s\"']")
+# Raw 8-bit bytes the stdlib parser kept as surrogate escapes (one C scan, not a Python loop
+# over every character of every header).
+_SURROGATE_ESCAPE = re.compile("[\udc80-\udcff]")
 
 
 def normalise_charset(label: str | None) -> str | None:
@@ -146,7 +149,7 @@ def _defect(declared: str | None, codec: str | None, used: str) -> str:
 
 def decode_surrogates(value: str, *, hints: tuple[str, ...] = ()) -> tuple[str, str | None]:
     """Decode a str whose raw 8-bit bytes the stdlib parser kept as surrogate escapes."""
-    if not any("\udc80" <= ch <= "\udcff" for ch in value):
+    if _SURROGATE_ESCAPE.search(value) is None:
         return value, None
     raw = value.encode("utf-8", errors="surrogateescape")
     text = _try_decode(raw, "utf-8")

@@ -13,8 +13,10 @@ import logging
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db.models import Subquery
 
 from opsdesk.core.clock import now
+from opsdesk.core.configcache import config_scope
 from opsdesk.intake.email import conf
 from opsdesk.intake.email.articles import MailContext, Outcome, auto_reply_keep, human_mail_file
 from opsdesk.intake.email.bounces import bounce_record
@@ -25,6 +27,7 @@ from opsdesk.intake.email.results import ParsedMessage, UnparseableMessage
 from opsdesk.intake.email.selectors import inbound_exists, own_addresses
 from opsdesk.intake.email.storage import raw_mail_store
 from opsdesk.intake.models import InboundAction, InboundMessage, Mailbox
+from opsdesk.tickets.models import TimelineEvent
 
 logger = logging.getLogger("opsdesk.intake.email")
 
@@ -87,7 +90,10 @@ def _ingest_parsed_safely(parsed: ParsedMessage, stored: _Stored, digest: str) -
     # No "exists?" query first: the unique dedup_key insert at the start of the transaction
     # is the check (a duplicate rolls back and is answered below), one query less per mail.
     try:
-        return _ingest_parsed(parsed, stored, dedup_key, result)
+        # One configuration check for the mail: our own addresses, then routing and the SLA
+        # of a new ticket, share it (core.configcache).
+        with config_scope():
+            return _ingest_parsed(parsed, stored, dedup_key, result)
     except IntegrityError:
         if inbound_exists(dedup_key=dedup_key):  # seen before, or another worker was first
             return _duplicate(result, dedup_key)
@@ -168,9 +174,14 @@ def _ingest_parsed(
         created_at=now(),
     )
     outcome = _decide(parsed, row)
-    row.action, row.reason = outcome.action, outcome.reason[:500]
-    row.ticket, row.event = outcome.ticket, outcome.event
-    row.save(update_fields=["action", "reason", "ticket", "event"])
+    event: TimelineEvent | Subquery | None = outcome.event
+    if event is None and outcome.created_entry and outcome.ticket is not None:
+        first = TimelineEvent.objects.filter(ticket=outcome.ticket).order_by("id").values("id")
+        event = Subquery(first[:1])
+    # One UPDATE (no save(): no signals, no field pre-save pass).
+    InboundMessage.objects.filter(pk=row.pk).update(
+        action=outcome.action, reason=outcome.reason[:500], ticket=outcome.ticket, event=event
+    )
     return _with(result, outcome)
 
 

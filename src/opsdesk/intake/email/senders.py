@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db import connection
 from django.utils.translation import gettext as _
 
+from opsdesk.core.rows import RowReader
 from opsdesk.intake.email import conf
 from opsdesk.tenancy.models import Contact, ContactEmail, Organisation, OrganisationDomain
 from opsdesk.tenancy.services import contact_create, organisation_create
@@ -35,13 +37,31 @@ def contact_by_address(*, address: str) -> Contact | None:
     return row.contact if row is not None else None
 
 
+# The sender's address with its contact and organisation: read for every mail that opens a
+# ticket, so written out (core.rows, decision 0007): 0.07 ms of CPU instead of 0.65 ms for
+# the same select_related query built by the ORM.
+_SENDER = RowReader((ContactEmail, "e"), (Contact, "c"), (Organisation, "o"))
+
+
 def _contact_email(address: str) -> ContactEmail | None:
-    """The address's row with its contact and organisation: one query."""
-    return (
-        ContactEmail.objects.filter(address=address.lower())
-        .select_related("contact__organisation")
-        .first()
+    """The address's row (addresses are unique) with its contact and organisation attached,
+    as ``select_related("contact__organisation")`` gives them: one query."""
+    sql = (
+        f"SELECT {_SENDER.columns()} FROM {ContactEmail._meta.db_table} e "  # noqa: S608 - names from models
+        f"JOIN {Contact._meta.db_table} c ON c.id = e.contact_id "
+        f"LEFT JOIN {Organisation._meta.db_table} o ON o.id = c.organisation_id "
+        "WHERE e.address = %s"
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [address.lower()])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    email, contact, organisation = _SENDER.instances(row)
+    assert isinstance(email, ContactEmail) and isinstance(contact, Contact)  # noqa: S101 - inner join
+    Contact.organisation.field.set_cached_value(contact, organisation)
+    ContactEmail.contact.field.set_cached_value(email, contact)
+    return email
 
 
 def unknown_senders_organisation() -> Organisation:
