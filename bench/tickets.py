@@ -141,6 +141,9 @@ def measure(env: dict[str, str], options: argparse.Namespace, label: str) -> dic
         (f"Detail page ({prep['detail_events']} events)", f"/tickets/{prep['detail']}/", cookie),
         ("API timeline", f"/api/v1/tickets/{prep['detail']}/timeline", bearer),
     ]
+    # The framework's floor on this machine in this run: Django's 404 through the whole
+    # middleware stack, no query. Figures from different days compare through it.
+    baseline = ("Not-found page (baseline)", "/bench-baseline-404/", {})
     server = Server(env, options.workers)
     results: list[Result] = []
     try:
@@ -148,6 +151,10 @@ def measure(env: dict[str, str], options: argparse.Namespace, label: str) -> dic
             results.append(
                 run(name, server.port, [Request("GET", path, headers)] * n, options.workers)
             )
+        name, path, headers = baseline
+        results.append(
+            run(name, server.port, [Request("GET", path, headers, expect=404)] * n, options.workers)
+        )
         body = json.dumps(
             {
                 "subject": "Disk usage alarm on web-01",
