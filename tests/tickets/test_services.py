@@ -172,3 +172,22 @@ def test_routing_sees_an_edited_rule_on_the_next_ticket():
     specific.delete()
     RoutingRule.objects.filter(service_line="consulting").delete()
     assert make_ticket(org, contract=contract).team == ops  # no rule left: triage
+
+
+def test_opening_inside_a_callers_transaction_needs_no_savepoint_and_a_refusal_breaks_nothing():
+    # Mail and monitoring open tickets inside their own transaction: no SAVEPOINT pair per
+    # ticket, and a refused ticket (raised before any write) leaves that transaction usable.
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    make_staff(team=team("service-operations"))
+    org = make_org()
+    make_ticket(org, subject="The year's first makes its reference counter")
+    with transaction.atomic():
+        with CaptureQueriesContext(connection) as captured:
+            ticket = make_ticket(org, subject="Inside")
+        with pytest.raises(InvalidInput):
+            make_ticket(org, subject="   ")
+        after = make_ticket(org, subject="Still fine")
+    assert not [q for q in captured.captured_queries if "SAVEPOINT" in q["sql"].upper()]
+    assert ticket.pk and after.pk and after.reference != ticket.reference

@@ -37,7 +37,6 @@ from opsdesk.tickets.services._common import (
 )
 
 
-@transaction.atomic
 def ticket_create(
     *,
     actor: User | None,
@@ -80,7 +79,11 @@ def ticket_create(
     if kind == TicketKind.INCIDENT and not severity:
         severity = Severity.SIMPLE
 
-    with config_scope():
+    # Everything that can refuse the ticket has run: the writes need no savepoint of their
+    # own inside a caller's transaction (mail and monitoring open tickets in theirs), where
+    # one would cost two statements per ticket; a database error aborts the caller's
+    # transaction either way.
+    with transaction.atomic(savepoint=False), config_scope():
         return _ticket_insert(
             actor=actor,
             organisation=organisation,
