@@ -100,3 +100,18 @@ def test_row_insert_stores_what_the_orm_would():
     again = TimelineEvent.objects.get(pk=event.pk)
     assert again.changes == event.changes and again.data == event.data
     assert again.is_internal is True and again.created_at == event.created_at
+
+
+def test_active_staff_users_by_id_skip_the_inactive_and_bring_profiles():
+    from opsdesk.tenancy.selectors import staff_users_active
+
+    a = make_staff(team=team("service-operations"))
+    b = make_staff(team=team("service-operations"))
+    b.is_active = False
+    b.save()
+    with CaptureQueriesContext(connection) as captured:
+        found = staff_users_active(user_ids=[a.pk, b.pk, a.pk + 1000])
+        names = {pk: user.staff_profile.display_name for pk, user in found.items()}
+    assert len(captured) == 1
+    assert names == {a.pk: a.staff_profile.display_name}
+    assert staff_users_active(user_ids=[]) == {}

@@ -33,7 +33,7 @@ from opsdesk.sla.calendar import is_business_time
 from opsdesk.sla.selectors import calendar_load
 from opsdesk.tenancy.enums import MemberRole, StaffRole
 from opsdesk.tenancy.models import Team
-from opsdesk.tenancy.selectors import staff_scope
+from opsdesk.tenancy.selectors import staff_scope, staff_users_active
 from opsdesk.tickets.models import Ticket
 from opsdesk.tickets.selectors import access_ticket
 
@@ -133,8 +133,7 @@ def oncall_who(*, team: Team, at: datetime, mode: str | None = None) -> list[Use
         ids = schedule_on_call(list(schedule.layers), covers, at)
         if not ids:
             continue
-        found = User.objects.select_related("staff_profile").filter(pk__in=ids, is_active=True)
-        people = {u.pk: u for u in found}
+        people = staff_users_active(user_ids=ids)
         if people:
             return [people[i] for i in ids if i in people]
     return []

@@ -96,6 +96,22 @@ def staff_user_by_id(*, user_id: int) -> User | None:
     return staff_user_from_row(row) if row is not None else None
 
 
+def staff_users_active(*, user_ids: list[int]) -> dict[int, User]:
+    """The active ones of ``user_ids`` with their staff profiles, by id, in one query (who is
+    on call is asked for every ticket opened after hours)."""
+    if not user_ids:
+        return {}
+    marks = ", ".join(["%s"] * len(user_ids))
+    sql = (
+        f"SELECT {STAFF_USER.columns()} FROM {User._meta.db_table} u "  # noqa: S608 - names from models
+        f"{staff_profile_join_sql()} WHERE u.id IN ({marks}) AND u.is_active"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, user_ids)
+        users = [staff_user_from_row(row) for row in cursor.fetchall()]
+    return {user.pk: user for user in users}
+
+
 def is_staff_member(*, user: User | AnonymousUser) -> bool:
     try:
         staff_scope(user=user)

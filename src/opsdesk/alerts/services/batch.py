@@ -52,3 +52,6 @@ class Batch:
     touched: dict[int, AlertGroup] = field(default_factory=dict)
     # Groups this call opened → how many alerts joined them (group_settle needs no recount).
     fresh: dict[int, int] = field(default_factory=dict)
+    # Incidents this call opened: their timeline entries need no lock (the transaction
+    # holds their new rows).
+    opened: set[int] = field(default_factory=set)
