@@ -139,7 +139,7 @@ def oncall_who(*, team: Team, at: datetime, mode: str | None = None) -> list[Use
     return []
 
 
-# A policy with its frozen snapshot (see policy_snapshot).
+# A policy with its frozen snapshot (see _snapshot): what a chain runs by.
 _Entry = tuple[EscalationPolicy, dict[str, Any]]
 
 
@@ -202,10 +202,6 @@ def _policy_entry(
         )
 
     return max(candidates, key=score, default=None)
-
-
-def policy_snapshot(*, policy: EscalationPolicy) -> dict[str, Any]:
-    return _snapshot(policy, list(policy.steps.order_by("order", "id")))
 
 
 def _snapshot(policy: EscalationPolicy, steps: list[EscalationStep]) -> dict[str, Any]:
