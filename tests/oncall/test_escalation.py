@@ -77,8 +77,8 @@ def test_policy_selection_by_mode(setup):
     business = policy_create(
         name="day", team=setup["team"], mode="business", steps=[{"kind": "notify_team"}]
     )
-    assert policy_select(ticket=setup["ticket"], at=SUNDAY_23) == setup["policy"]
-    assert policy_select(ticket=setup["ticket"], at=seoul(2026, 12, 7, 10)) == business
+    assert policy_select(ticket=setup["ticket"], at=SUNDAY_23)[0] == setup["policy"]
+    assert policy_select(ticket=setup["ticket"], at=seoul(2026, 12, 7, 10))[0] == business
 
 
 def test_sunday_night_chain_steps_then_stops_on_the_signed_link(setup):

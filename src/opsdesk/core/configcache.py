@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.db import connection
@@ -109,7 +109,7 @@ def _fresh(alias: str) -> bool:
     """Whether this process read the stamp of ``alias`` recently enough to trust its cache."""
     if not _cache_stamp or _cache_stamp[0][0] != alias or alias not in _checked:
         return False
-    ttl = float(str(settings.OPSDESK.get("CONFIG_CACHE_SECONDS", 0)))
+    ttl = cast(float, settings.OPSDESK["CONFIG_CACHE_SECONDS"])
     return time.monotonic() - _checked[alias] < ttl
 
 

@@ -52,6 +52,20 @@ class RowReader:
             self._converters[connection.vendor] = plan
         return plan
 
+    def fetch_one(self, sql: str, params: Sequence[Any]) -> list[Model | None] | None:
+        """The instances of the first row ``sql`` returns (it selects :meth:`columns`), or
+        None when it returns none."""
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        return self.instances(row) if row is not None else None
+
+    def fetch_all(self, sql: str, params: Sequence[Any]) -> list[list[Model | None]]:
+        """The instances of every row ``sql`` returns (it selects :meth:`columns`)."""
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return [self.instances(row) for row in cursor.fetchall()]
+
     def instances(self, row: Sequence[Any]) -> list[Model | None]:
         """One instance per part (None for a part whose primary key is NULL: an outer join
         that found nothing), marked as loaded from the database."""

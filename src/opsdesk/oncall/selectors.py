@@ -162,17 +162,12 @@ def _policy_table() -> _PolicyTable:
     return config_cached(("oncall-policies",), build)
 
 
-def policy_select(*, ticket: Ticket, at: datetime) -> EscalationPolicy | None:
-    """The most specific active policy: contract beats team beats mode; ties by id. From the
-    process cache of configuration (core.configcache)."""
-    found = _policy_entry(ticket=ticket, at=at)
-    return copy.copy(found[0]) if found is not None else None
-
-
-def policy_select_with_snapshot(
+def policy_select(
     *, ticket: Ticket, at: datetime
 ) -> tuple[EscalationPolicy, dict[str, Any]] | None:
-    """:func:`policy_select` and the policy's snapshot (a copy the caller may change)."""
+    """The most specific active policy: contract beats team beats mode; ties by id. With
+    its snapshot (a copy the caller may change), from the process cache of configuration
+    (core.configcache)."""
     found = _policy_entry(ticket=ticket, at=at)
     if found is None:
         return None

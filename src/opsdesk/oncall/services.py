@@ -47,11 +47,11 @@ from opsdesk.oncall.models import (
     Rotation,
     Schedule,
 )
-from opsdesk.oncall.selectors import policy_select_with_snapshot, step_recipients
+from opsdesk.oncall.selectors import policy_select, step_recipients
 from opsdesk.tenancy.models import Contract, Team
 from opsdesk.tickets.enums import Status
 from opsdesk.tickets.models import Ticket
-from opsdesk.tickets.services import ticket_new_system_event_add, ticket_system_event_add
+from opsdesk.tickets.services import ticket_system_event_add
 
 STEP_TIMER = "oncall.step"
 NOTIFY_TIMER = "oncall.notify"
@@ -178,8 +178,8 @@ def ack_link_load(*, token: str) -> tuple[Escalation, User]:
 def escalation_event(
     escalation: Escalation, body: str, data: dict[str, Any], *, new_ticket: bool = False
 ) -> None:
-    add = ticket_new_system_event_add if new_ticket else ticket_system_event_add
-    add(
+    ticket_system_event_add(
+        new_ticket=new_ticket,
         ticket=escalation.ticket,
         actor_label=_("Escalation"),
         body=body,
@@ -224,7 +224,7 @@ def escalation_start(
             return _join(running, urgent=urgent, reason=reason)
     moment = now()
     with config_scope():  # the mode's calendar and the policies: one configuration check
-        selected = policy_select_with_snapshot(ticket=ticket, at=moment)
+        selected = policy_select(ticket=ticket, at=moment)
     if selected is None:
         return None
     policy, snapshot = selected

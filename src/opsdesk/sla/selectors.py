@@ -4,9 +4,10 @@
 ``policy_snapshot_for`` freezes a policy with its targets and calendar. Both are cached per
 process under the *configuration stamp* of ``core.configcache`` (the policy, target,
 calendar and calendar-day tables are registered in ``SlaConfig.ready``), read with one small
-query per use, or once per ``config_scope`` (together with the ticket's contract policy when
-asked). An admin's change through the admin or the services (which save rows, bumping
-``updated_at``) is therefore seen by every process on its next use, without signals. A bare
+query at most once per OPSDESK_CONFIG_CACHE_SECONDS and per ``config_scope`` (the ticket's
+contract policy, when asked, comes in the same query). An admin's change through the admin
+or the services (which save rows, bumping ``updated_at``) is seen at once by the process that
+made it and within that interval by the others (decision 0007). A bare
 ``QuerySet.update()`` on these tables would not be seen.
 """
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.utils.translation import gettext as _
 
 from opsdesk.core.errors import NotFound, PermissionDenied
@@ -72,11 +73,15 @@ def staff_profile_join_sql() -> str:
     return f"LEFT JOIN {StaffProfile._meta.db_table} p ON p.user_id = u.id"
 
 
-def staff_user_from_row(row: tuple[object, ...], start: int = 0) -> User:
+def staff_user_from_row(row: Sequence[object], start: int = 0) -> User:
     """The user of a row holding ``STAFF_USER.columns()`` from ``start`` on, with the
     profile attached as ``user.staff_profile`` (no further query; a user without a profile
     raises ``StaffProfile.DoesNotExist`` there, as after ``select_related``)."""
-    user, profile = STAFF_USER.instances(row[start:])
+    return _staff_user(STAFF_USER.instances(row[start:]))
+
+
+def _staff_user(parts: list[Model | None]) -> User:
+    user, profile = parts
     assert isinstance(user, User)  # noqa: S101 - an inner-joined user is never NULL
     User.staff_profile.related.set_cached_value(user, profile)
     if profile is not None:
@@ -84,16 +89,17 @@ def staff_user_from_row(row: tuple[object, ...], start: int = 0) -> User:
     return user
 
 
+def _staff_users_sql(where: str) -> str:
+    return (
+        f"SELECT {STAFF_USER.columns()} FROM {User._meta.db_table} u "  # noqa: S608 - names from models
+        f"{staff_profile_join_sql()} WHERE {where}"
+    )
+
+
 def staff_user_by_id(*, user_id: int) -> User | None:
     """The user with their staff profile, in one query, or None."""
-    sql = (
-        f"SELECT {STAFF_USER.columns()} FROM {User._meta.db_table} u "  # noqa: S608 - names from models
-        f"{staff_profile_join_sql()} WHERE u.id = %s"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [user_id])
-        row = cursor.fetchone()
-    return staff_user_from_row(row) if row is not None else None
+    found = STAFF_USER.fetch_one(_staff_users_sql("u.id = %s"), [user_id])
+    return _staff_user(found) if found is not None else None
 
 
 def staff_users_active(*, user_ids: list[int]) -> dict[int, User]:
@@ -102,13 +108,8 @@ def staff_users_active(*, user_ids: list[int]) -> dict[int, User]:
     if not user_ids:
         return {}
     marks = ", ".join(["%s"] * len(user_ids))
-    sql = (
-        f"SELECT {STAFF_USER.columns()} FROM {User._meta.db_table} u "  # noqa: S608 - names from models
-        f"{staff_profile_join_sql()} WHERE u.id IN ({marks}) AND u.is_active"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, user_ids)
-        users = [staff_user_from_row(row) for row in cursor.fetchall()]
+    rows = STAFF_USER.fetch_all(_staff_users_sql(f"u.id IN ({marks}) AND u.is_active"), user_ids)
+    users = [_staff_user(parts) for parts in rows]
     return {user.pk: user for user in users}
 
 
@@ -137,14 +138,9 @@ def organisation_get(*, code: str, details: bool = True) -> Organisation:
         qs = Organisation.objects.prefetch_related("domains", "phones")
         found = qs.filter(code=code).first()
     else:
-        sql = (
-            f"SELECT {_ORGANISATION.columns()} FROM {Organisation._meta.db_table} o "  # noqa: S608
-            "WHERE o.code = %s"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [code])
-            row = cursor.fetchone()
-        found = _ORGANISATION.instances(row)[0] if row is not None else None  # type: ignore[assignment]
+        sql = f"SELECT {_ORGANISATION.columns()} FROM {Organisation._meta.db_table} o "  # noqa: S608
+        row = _ORGANISATION.fetch_one(sql + "WHERE o.code = %s", [code])
+        found = row[0] if row is not None else None  # type: ignore[assignment]
     if found is None:
         raise NotFound(_("No organisation %(code)r.") % {"code": code})
     return found

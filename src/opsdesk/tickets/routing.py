@@ -17,7 +17,7 @@ from opsdesk.oncall.enums import PolicyMode
 from opsdesk.oncall.selectors import oncall_mode, oncall_who
 from opsdesk.tenancy.enums import MemberRole, TeamKind
 from opsdesk.tenancy.models import Contract, RoutingRule, StaffProfile, Team, TeamMembership
-from opsdesk.tenancy.selectors import STAFF_USER, staff_user_from_row
+from opsdesk.tenancy.selectors import STAFF_USER, staff_user_by_id, staff_user_from_row
 
 
 @dataclass(frozen=True)
@@ -177,9 +177,7 @@ def route_resolve(*, service_line: str, contract: Contract | None, auto_assign: 
     team = rule.first_line_team if rule is not None else triage_team()
     assignee = None
     if rule is not None and rule.fixed_assignee_id is not None:
-        assignee = (
-            User.objects.select_related("staff_profile").filter(pk=rule.fixed_assignee_id).first()
-        )
+        assignee = staff_user_by_id(user_id=rule.fixed_assignee_id)
     mode = ""
     if assignee is None and auto_assign and team is not None:
         assignee, mode = roster_pick(team=team)

@@ -38,7 +38,6 @@ from opsdesk.tickets.enums import Channel, Status, TicketKind
 from opsdesk.tickets.models import Ticket
 from opsdesk.tickets.services import (
     ticket_create,
-    ticket_new_system_event_add,
     ticket_status_change,
     ticket_system_event_add,
 )
@@ -118,12 +117,10 @@ def _group_latest(*, integration_id: int, key: str) -> AlertGroup | None:
         f"LEFT JOIN {quote(Ticket._meta.db_table)} t ON t.id = g.incident_id "
         "WHERE g.integration_id = %s AND g.group_key = %s ORDER BY g.id DESC LIMIT 1"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [integration_id, key])
-        row = cursor.fetchone()
-    if row is None:
+    found = _GROUP.fetch_one(sql, [integration_id, key])
+    if found is None:
         return None
-    group, incident = _GROUP.instances(row)
+    group, incident = found
     assert isinstance(group, AlertGroup)  # noqa: S101 - the row is a group's
     AlertGroup.incident.field.set_cached_value(group, incident)
     return group
@@ -293,9 +290,8 @@ def note(batch: Batch, group: AlertGroup, body: str, item: AlertInput) -> None:
     if len(json.dumps(data, ensure_ascii=False)) > TIMELINE_DATA_LIMIT:
         data = {"fingerprint": item.fingerprint, "status": item.status, "truncated": True}
     assert group.incident is not None  # noqa: S101 - checked through incident_id above
-    opened_now = group.incident.pk in batch.opened
-    add = ticket_new_system_event_add if opened_now else ticket_system_event_add
-    add(
+    ticket_system_event_add(
+        new_ticket=group.incident.pk in batch.opened,
         ticket=group.incident,
         actor_label=batch.integration.name,
         body=body,

@@ -196,15 +196,12 @@ def _known_locked(*, integration_id: int, fingerprints: list[str]) -> dict[str, 
         f"WHERE a.integration_id = %s AND a.fingerprint IN ({marks}){lock}"
     )
     known: dict[str, Alert] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [integration_id, *fingerprints])
-        for row in cursor.fetchall():
-            alert, group, incident = _KNOWN.instances(row)
-            assert isinstance(alert, Alert)  # noqa: S101 - the row is an alert's
-            if group is not None:
-                AlertGroup.incident.field.set_cached_value(group, incident)
-            Alert.group.field.set_cached_value(alert, group)
-            known[alert.fingerprint] = alert
+    for alert, group, incident in _KNOWN.fetch_all(sql, [integration_id, *fingerprints]):
+        assert isinstance(alert, Alert)  # noqa: S101 - the row is an alert's
+        if group is not None:
+            AlertGroup.incident.field.set_cached_value(group, incident)
+        Alert.group.field.set_cached_value(alert, group)
+        known[alert.fingerprint] = alert
     return known
 
 

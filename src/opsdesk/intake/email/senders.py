@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import connection
 from django.utils.translation import gettext as _
 
 from opsdesk.core.rows import RowReader
@@ -52,12 +51,10 @@ def _contact_email(address: str) -> ContactEmail | None:
         f"LEFT JOIN {Organisation._meta.db_table} o ON o.id = c.organisation_id "
         "WHERE e.address = %s"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [address.lower()])
-        row = cursor.fetchone()
-    if row is None:
+    found = _SENDER.fetch_one(sql, [address.lower()])
+    if found is None:
         return None
-    email, contact, organisation = _SENDER.instances(row)
+    email, contact, organisation = found
     assert isinstance(email, ContactEmail) and isinstance(contact, Contact)  # noqa: S101 - inner join
     Contact.organisation.field.set_cached_value(contact, organisation)
     ContactEmail.contact.field.set_cached_value(email, contact)

@@ -14,7 +14,6 @@ from opsdesk.tickets.services.lifecycle import (
 from opsdesk.tickets.services.messages import (
     ticket_call_record,
     ticket_customer_message_add,
-    ticket_new_system_event_add,
     ticket_note_add,
     ticket_related_set,
     ticket_reply_add,
@@ -29,7 +28,6 @@ __all__ = [
     "ticket_call_record",
     "ticket_create",
     "ticket_customer_message_add",
-    "ticket_new_system_event_add",
     "ticket_note_add",
     "ticket_related_set",
     "ticket_reply_add",

@@ -84,106 +84,67 @@ def ticket_create(
     # one would cost two statements per ticket; a database error aborts the caller's
     # transaction either way.
     with transaction.atomic(savepoint=False), config_scope():
-        return _ticket_insert(
-            actor=actor,
-            organisation=organisation,
-            subject=subject,
+        # Routing, the on-call roster and the SLA policy all come from the process cache of
+        # configuration: inside config_scope its stamp is checked once for the whole opening.
+        route = route_resolve(
+            service_line=service_line,
+            contract=contract,
+            auto_assign=auto_assign and assignee is None and team is None,
+        )
+        at = now()
+        ticket = Ticket(
+            reference=reference_next(kind=kind, at=at),
             kind=kind,
             channel=channel,
+            status=Status.NEW,
+            priority=priority,
+            severity=severity,
+            subject=subject,
             description=description,
+            organisation=organisation,
             contact=contact,
             contract=contract,
             service_line=service_line,
-            priority=priority,
-            severity=severity,
-            team=team,
-            technical_team=technical_team,
-            assignee=assignee,
-            auto_assign=auto_assign,
+            team=team or route.team,
+            technical_team=technical_team or route.technical_team,
+            assignee=assignee or route.assignee,
+            created_at=at,
+            updated_at=at,
+        )
+        ticket_sla_open(ticket=ticket)
+        row_insert(ticket)  # save(force_insert=True), without building the INSERT each time
+        ticket_sla_timers_start(ticket=ticket)
+        snapshot = {
+            name: {"before": None, "after": _label(getattr(ticket, name))}
+            for name in (
+                "kind",
+                "channel",
+                "status",
+                "priority",
+                "severity",
+                "subject",
+                "organisation",
+                "contact",
+                "contract",
+                "service_line",
+                "team",
+                "technical_team",
+                "assignee",
+            )
+            if getattr(ticket, name) not in (None, "")
+        }
+        _event(
+            ticket=ticket,
+            kind=EventKind.CREATED,
+            actor=actor,
             actor_label=actor_label,
+            changes=snapshot,
+            body=description,
+            data={"routed": route.team is not None and team is None, "mode": route.mode},
+            at=at,
+            sla_refresh=False,
         )
-
-
-def _ticket_insert(
-    *,
-    actor: User | None,
-    organisation: Organisation,
-    subject: str,
-    kind: str,
-    channel: str,
-    description: str,
-    contact: Contact | None,
-    contract: Contract | None,
-    service_line: str,
-    priority: str,
-    severity: str,
-    team: Team | None,
-    technical_team: Team | None,
-    assignee: User | None,
-    auto_assign: bool,
-    actor_label: str,
-) -> Ticket:
-    # Routing, the on-call roster and the SLA policy all come from the process cache of
-    # configuration: inside config_scope its stamp is checked once for the whole opening.
-    route = route_resolve(
-        service_line=service_line,
-        contract=contract,
-        auto_assign=auto_assign and assignee is None and team is None,
-    )
-    at = now()
-    ticket = Ticket(
-        reference=reference_next(kind=kind, at=at),
-        kind=kind,
-        channel=channel,
-        status=Status.NEW,
-        priority=priority,
-        severity=severity,
-        subject=subject,
-        description=description,
-        organisation=organisation,
-        contact=contact,
-        contract=contract,
-        service_line=service_line,
-        team=team or route.team,
-        technical_team=technical_team or route.technical_team,
-        assignee=assignee or route.assignee,
-        created_at=at,
-        updated_at=at,
-    )
-    ticket_sla_open(ticket=ticket)
-    row_insert(ticket)  # save(force_insert=True), without building the INSERT each time
-    ticket_sla_timers_start(ticket=ticket)
-    snapshot = {
-        name: {"before": None, "after": _label(getattr(ticket, name))}
-        for name in (
-            "kind",
-            "channel",
-            "status",
-            "priority",
-            "severity",
-            "subject",
-            "organisation",
-            "contact",
-            "contract",
-            "service_line",
-            "team",
-            "technical_team",
-            "assignee",
-        )
-        if getattr(ticket, name) not in (None, "")
-    }
-    _event(
-        ticket=ticket,
-        kind=EventKind.CREATED,
-        actor=actor,
-        actor_label=actor_label,
-        changes=snapshot,
-        body=description,
-        data={"routed": route.team is not None and team is None, "mode": route.mode},
-        at=at,
-        sla_refresh=False,
-    )
-    return ticket
+        return ticket
 
 
 @transaction.atomic

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -82,7 +83,6 @@ def ticket_call_record(
     )
 
 
-@transaction.atomic
 def ticket_system_event_add(
     *,
     ticket: Ticket,
@@ -90,40 +90,31 @@ def ticket_system_event_add(
     body: str = "",
     data: dict[str, Any] | None = None,
     is_internal: bool = True,
+    new_ticket: bool = False,
 ) -> TimelineEvent:
     """Something a system did or saw on the ticket (an alert repeated, a mail bounced):
-    recorded on the timeline without changing any field."""
-    current = _lock(ticket)
-    current.updated_at = now()
-    current.save(update_fields=["updated_at"])
-    return _event(
-        ticket=current,
-        kind=EventKind.SYSTEM,
-        actor=None,
-        actor_label=actor_label,
-        body=body,
-        is_internal=is_internal,
-        data=data,
-    )
+    recorded on the timeline without changing any field.
 
-
-def ticket_new_system_event_add(
-    *, ticket: Ticket, actor_label: str, body: str = "", data: dict[str, Any] | None = None
-) -> TimelineEvent:
-    """:func:`ticket_system_event_add` for a ticket opened in the caller's transaction (an
-    incident's escalation starting with it): that transaction holds the new row, so there
-    is nothing to lock and no savepoint or ``updated_at`` bump to pay for."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("ticket_new_system_event_add runs in the transaction that opened it")
-    return _event(
-        ticket=ticket,
-        kind=EventKind.SYSTEM,
-        actor=None,
-        actor_label=actor_label,
-        body=body,
-        is_internal=True,
-        data=data,
-    )
+    ``new_ticket``: the ticket was opened in the caller's transaction (a monitoring incident
+    and its escalation), which holds the new row: nothing to lock, and no savepoint or
+    ``updated_at`` bump to pay for."""
+    if new_ticket and not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("new_ticket=True runs in the transaction that opened the ticket")
+    with contextlib.nullcontext() if new_ticket else transaction.atomic():
+        current = ticket
+        if not new_ticket:
+            current = _lock(ticket)
+            current.updated_at = now()
+            current.save(update_fields=["updated_at"])
+        return _event(
+            ticket=current,
+            kind=EventKind.SYSTEM,
+            actor=None,
+            actor_label=actor_label,
+            body=body,
+            is_internal=is_internal,
+            data=data,
+        )
 
 
 @transaction.atomic
