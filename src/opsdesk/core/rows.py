@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Model
 
 Converter = Callable[[Any, Any, Any], Any]
@@ -25,18 +25,23 @@ class RowReader:
     def __init__(self, *parts: tuple[type[Model], str]) -> None:
         self.parts = parts
         self._converters: dict[str, list[list[tuple[Any, list[Converter]]]]] = {}
+        self._columns: dict[str, str] = {}
 
     def columns(self) -> str:
         """``alias.column, …`` of every concrete field of every part."""
-        quote = connection.ops.quote_name
-        return ", ".join(
-            f"{alias}.{quote(field.column)}"
-            for model, alias in self.parts
-            for field in model._meta.concrete_fields
-        )
+        conn = connections[DEFAULT_DB_ALIAS]
+        columns = self._columns.get(conn.vendor)
+        if columns is None:
+            quote = conn.ops.quote_name
+            columns = self._columns[conn.vendor] = ", ".join(
+                f"{alias}.{quote(field.column)}"
+                for model, alias in self.parts
+                for field in model._meta.concrete_fields
+            )
+        return columns
 
-    def _plan(self) -> list[list[tuple[Any, list[Converter]]]]:
-        plan = self._converters.get(connection.vendor)
+    def _plan(self, conn: Any) -> list[list[tuple[Any, list[Converter]]]]:
+        plan = self._converters.get(conn.vendor)
         if plan is None:
             plan = []
             for model, alias in self.parts:
@@ -44,12 +49,12 @@ class RowReader:
                 for field in model._meta.concrete_fields:
                     col = field.get_col(alias)
                     converters = [
-                        *connection.ops.get_db_converters(col),
-                        *col.get_db_converters(connection),
+                        *conn.ops.get_db_converters(col),
+                        *col.get_db_converters(conn),
                     ]
                     fields.append((col, converters))
                 plan.append(fields)
-            self._converters[connection.vendor] = plan
+            self._converters[conn.vendor] = plan
         return plan
 
     def fetch_one(self, sql: str, params: Sequence[Any]) -> list[Model | None] | None:
@@ -69,22 +74,25 @@ class RowReader:
     def instances(self, row: Sequence[Any]) -> list[Model | None]:
         """One instance per part (None for a part whose primary key is NULL: an outer join
         that found nothing), marked as loaded from the database."""
+        # The connection itself, not the ``django.db.connection`` proxy: every attribute read
+        # through the proxy is a context-local lookup, and converters read several per value.
+        conn = connections[DEFAULT_DB_ALIAS]
         out: list[Model | None] = []
         position = 0
-        for (model, _alias), fields in zip(self.parts, self._plan(), strict=True):
+        for (model, _alias), fields in zip(self.parts, self._plan(conn), strict=True):
             values = []
             for col, converters in fields:
                 value = row[position]
                 position += 1
                 for convert in converters:
-                    value = convert(value, col, connection)
+                    value = convert(value, col, conn)
                 values.append(value)
             pk_index = model._meta.concrete_fields.index(model._meta.pk)
             if values[pk_index] is None:
                 out.append(None)
                 continue
             names = [f.attname for f in model._meta.concrete_fields]
-            out.append(model.from_db(connection.alias, names, values))
+            out.append(model.from_db(conn.alias, names, values))
         return out
 
 
@@ -97,27 +105,28 @@ def row_insert(instance: Model) -> None:
     and ``get_db_prep_save`` give the values. No ``pre_save``/``post_save`` signals are sent
     and ``save()`` overrides are not called, so it is only for models that need neither (the
     ticket and its timeline entries, opened on every channel)."""
+    conn = connections[DEFAULT_DB_ALIAS]  # not the proxy: see RowReader.instances
     meta = instance._meta
     pk = meta.pk
     assert pk is not None  # noqa: S101 - every concrete model has one
     fields = [
         f for f in meta.concrete_fields if not (f is pk and getattr(instance, f.attname) is None)
     ]
-    key = (type(instance), connection.vendor, tuple(f.attname for f in fields))
+    key = (type(instance), conn.vendor, tuple(f.attname for f in fields))
     sql = _insert_sql.get(key)
     if sql is None:
-        quote = connection.ops.quote_name
+        quote = conn.ops.quote_name
         columns = ", ".join(quote(f.column) for f in fields)
         marks = ", ".join(["%s"] * len(fields))
         sql = _insert_sql[key] = (
             f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks}) "  # noqa: S608 - names from the model
             f"RETURNING {quote(pk.column)}"
         )
-    values = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
-    with connection.cursor() as cursor:
+    values = [f.get_db_prep_save(f.pre_save(instance, True), conn) for f in fields]
+    with conn.cursor() as cursor:
         cursor.execute(sql, values)
         row = cursor.fetchone()
     assert row is not None  # noqa: S101 - INSERT … RETURNING returns the row
     setattr(instance, pk.attname, row[0])
     instance._state.adding = False
-    instance._state.db = connection.alias
+    instance._state.db = conn.alias
