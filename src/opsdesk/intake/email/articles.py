@@ -38,6 +38,7 @@ from opsdesk.tickets.models import Ticket, TimelineEvent
 from opsdesk.tickets.services import (
     ticket_attachment_add,
     ticket_create,
+    ticket_created_event,
     ticket_customer_message_add,
     ticket_related_set,
     ticket_status_change,
@@ -53,9 +54,6 @@ class Outcome:
     reason: str = ""
     ticket: Ticket | None = None
     event: TimelineEvent | None = None
-    # The event is the ticket's "created" entry, not read back (nothing else needed it): the
-    # InboundMessage update finds it with a subquery instead of a query of its own.
-    created_entry: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,10 +149,8 @@ def _new_ticket(ctx: MailContext, related: Ticket | None) -> Outcome:
     )
     if related is not None:
         ticket = ticket_related_set(ticket=ticket, related_to=related, actor_label="email")
-    # The "created" entry is read back (without its body, the whole mail text) only for the
-    # attachments to hang on; otherwise the InboundMessage update names it by subquery.
-    read_back = bool(parsed.attachments)
-    event = created_entry(ticket) if read_back else None
+    # The attachments hang on the "created" entry, and the InboundMessage names it.
+    event = ticket_created_event(ticket)
     _participants_add(ctx, ticket)
     _attachments_add(ctx, ticket, event, notify=True)  # nothing to do without attachments
     if not sender.bouncing and address not in ctx.ours:
@@ -167,12 +163,7 @@ def _new_ticket(ctx: MailContext, related: Ticket | None) -> Outcome:
             deliverable=True,  # checked just above: not ours, not bouncing
         )
     reason = f"follow-up to {related.reference}" if related is not None else ""
-    return Outcome(InboundAction.CREATED, reason, ticket, event, created_entry=not read_back)
-
-
-def created_entry(ticket: Ticket) -> TimelineEvent | None:
-    """The ticket's first timeline entry (ticket_create's "created"), without its body."""
-    return ticket.events.order_by("id").only("id", "ticket_id").first()
+    return Outcome(InboundAction.CREATED, reason, ticket, event)
 
 
 def _participants_add(ctx: MailContext, ticket: Ticket) -> None:

@@ -13,6 +13,7 @@ from django_tasks_db import DatabaseBackend
 
 from opsdesk.core.clock import now
 from opsdesk.core.people import display_name
+from opsdesk.core.rows import row_insert
 from opsdesk.intake.email import conf
 from opsdesk.intake.email.selectors import (
     message_id_domain,
@@ -90,7 +91,7 @@ def outbound_queue(
     auto_submitted: bool = False,
 ) -> OutboundMessage:
     """Record a mail to send and enqueue its delivery once the transaction commits."""
-    outbound = OutboundMessage.objects.create(
+    outbound = OutboundMessage(
         ticket=ticket,
         event=event,
         kind=kind,
@@ -105,6 +106,7 @@ def outbound_queue(
         auto_submitted=auto_submitted,
         created_at=now(),
     )
+    row_insert(outbound)  # one per ingested mail (the acknowledgment): written out, core.rows
     _enqueue_send(outbound.pk)
     return outbound
 

@@ -8,6 +8,7 @@ from opsdesk.tickets.services.attachments import ticket_attachment_add
 from opsdesk.tickets.services.lifecycle import (
     ticket_assign,
     ticket_create,
+    ticket_created_event,
     ticket_status_change,
     ticket_update,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "ticket_attachment_add",
     "ticket_call_record",
     "ticket_create",
+    "ticket_created_event",
     "ticket_customer_message_add",
     "ticket_note_add",
     "ticket_related_set",

@@ -23,7 +23,7 @@ from opsdesk.tickets.enums import (
     Status,
     TicketKind,
 )
-from opsdesk.tickets.models import Ticket
+from opsdesk.tickets.models import Ticket, TimelineEvent
 from opsdesk.tickets.routing import route_resolve
 from opsdesk.tickets.services._common import (
     UPDATABLE_FIELDS,
@@ -133,7 +133,7 @@ def ticket_create(
             )
             if getattr(ticket, name) not in (None, "")
         }
-        _event(
+        ticket._created_event = _event(  # type: ignore[attr-defined]  # see ticket_created_event
             ticket=ticket,
             kind=EventKind.CREATED,
             actor=actor,
@@ -145,6 +145,16 @@ def ticket_create(
             sla_refresh=False,
         )
         return ticket
+
+
+def ticket_created_event(ticket: Ticket) -> TimelineEvent | None:
+    """The ticket's "created" timeline entry: the one ``ticket_create`` wrote when ``ticket``
+    is the instance it returned (no query; channels hang their first attachments on it),
+    else read back without its body."""
+    created: TimelineEvent | None = getattr(ticket, "_created_event", None)
+    if created is not None:
+        return created
+    return ticket.events.order_by("id").only("id", "ticket_id").first()
 
 
 @transaction.atomic
