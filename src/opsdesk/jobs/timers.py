@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Field
 
 from opsdesk.core.clock import now
@@ -128,12 +128,13 @@ def timers_schedule(specs: Sequence[TimerSpec]) -> list[Timer]:
     if not timers:
         return timers
     fields = _insert_fields()
+    conn = connections[DEFAULT_DB_ALIAS]  # not the proxy: see core.rows.RowReader.instances
     params = [
-        field.get_db_prep_save(getattr(timer, field.attname), connection)
+        field.get_db_prep_save(getattr(timer, field.attname), conn)
         for timer in timers
         for field in fields
     ]
-    with connection.cursor() as cursor:
+    with conn.cursor() as cursor:
         cursor.execute(_upsert_sql(len(timers)), params)
         ids = {key: pk for pk, key in cursor.fetchall()}
     for timer in timers:

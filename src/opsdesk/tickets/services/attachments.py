@@ -6,11 +6,12 @@ import hashlib
 from typing import IO
 
 from django.core.files.base import ContentFile, File
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from opsdesk.core.clock import now
 from opsdesk.core.errors import InvalidInput
+from opsdesk.core.rows import row_insert
 from opsdesk.tickets.models import Attachment, Ticket, TimelineEvent
 
 
@@ -66,14 +67,29 @@ def ticket_attachment_add(
         is_inline=is_inline,
         created_at=now(),
     )
-    existing = Attachment.objects.filter(sha256=digest).exclude(file="").first()
-    if existing is not None and existing.file.storage.exists(existing.file.name):
-        attachment.file.name = existing.file.name
-        attachment.save()
+    stored = _stored_name(digest)
+    if stored is not None and attachment.file.storage.exists(stored):
+        attachment.file.name = stored
+        row_insert(attachment)  # every mailed attachment comes here: written out, core.rows
     else:
         _rewind(content)
         attachment.file.save(digest, body, save=True)
     return attachment
+
+
+def _stored_name(digest: str) -> str | None:
+    """The storage name of a file with this content already on some ticket, if any."""
+    quote = connection.ops.quote_name
+    file_column = quote(Attachment._meta.get_field("file").column)
+    sha_column = quote(Attachment._meta.get_field("sha256").column)
+    sql = (
+        f"SELECT {file_column} FROM {quote(Attachment._meta.db_table)} "  # noqa: S608 - names from the model
+        f"WHERE {sha_column} = %s AND {file_column} <> '' LIMIT 1"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [digest])
+        row = cursor.fetchone()
+    return str(row[0]) if row is not None else None
 
 
 def _rewind(content: bytes | IO[bytes]) -> None:
