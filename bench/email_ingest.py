@@ -32,19 +32,25 @@ sys.path.insert(0, str(ROOT))
 PG_DEFAULT = "postgres://postgres@127.0.0.1:5432/opsdesk"
 SCRATCH_DB = "opsdesk_bench_email"
 SLICE = 50  # mails per CPU-time slice: five times the mix of ten
+TYPICAL_SLICE = 45  # five times the nine typical mails of the mix
 _MESSAGE_ID = re.compile(rb"^Message-ID:[^\r\n]*\r?\n", re.I | re.M)
 
 
-def _messages(count: int) -> list[bytes]:
-    from bench.email_parse import build_mix
+def _messages(count: int, *, typical: bool = False) -> list[bytes]:
+    """``count`` mails of the mix; ``typical``: without the 1 MB attachment (the issue's goal
+    is for typical 20 KB mail)."""
+    from bench.email_parse import KINDS, build_mix
 
     mix = build_mix()
+    if typical:
+        mix = [raw for raw in mix if raw is not KINDS["1 MB attachment"]]
+    tag = "typical" if typical else "bench"
     out = []
     for n in range(count):
         raw = _MESSAGE_ID.sub(b"", mix[n % len(mix)], count=1)
-        head = f"Message-ID: <bench-{n}@bench.test>\r\n"
+        head = f"Message-ID: <{tag}-{n}@bench.test>\r\n"
         if n % 5 == 4:  # a customer answering an earlier mail of the run
-            head += f"In-Reply-To: <bench-{n - 4}@bench.test>\r\n"
+            head += f"In-Reply-To: <{tag}-{n - 4}@bench.test>\r\n"
         out.append(head.encode() + raw)
     return out
 
@@ -64,52 +70,60 @@ def _inner(backend: str, count: int, profile: bool = False) -> None:
 
     call_command("migrate", verbosity=0)
     organisation_create(code="bench", name="Bench", domains=["example.com", "example.kr"])
-    messages = _messages(count)
     email_ingest(
         raw=b"Message-ID: <warm@bench.test>\r\nFrom: a@b.test\r\n\r\nx", received_via="file"
     )
-    profiler = _profiler() if profile else None
     statements = [0]
 
     def counted(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
         statements[0] += 1
         return execute(sql, params, many, context)
 
+    phases = [(backend, _messages(count), SLICE)]
+    if not profile:
+        # The issue's goal is for typical 20 KB mail: the same mix without the 1 MB one.
+        phases.append(("  typical", _messages(count, typical=True), TYPICAL_SLICE))
+    for label, messages, slice_size in phases:
+        profiler = _profiler() if profile else None
+        statements[0] = 0
+        with connection.execute_wrapper(counted):
+            _measure(label, messages, slice_size, email_ingest)
+        print(f"{'':<10} {statements[0] / len(messages):.1f} SQL statements per mail")
+        if profiler is not None:
+            profiler.stop()
+            print(profiler.output_text(unicode=True, color=False, show_all=False))
+
+
+def _measure(label: str, messages: list[bytes], slice_size: int, email_ingest) -> None:  # type: ignore[no-untyped-def]
+    count = len(messages)
     cpu_start = time.process_time()
     start = time.perf_counter()
     actions: dict[str, int] = {}
-    slices: list[float] = []  # CPU seconds per SLICE mails (each slice is whole mixes)
-    with connection.execute_wrapper(counted):
-        for n, raw in enumerate(messages):
-            if n % SLICE == 0:
-                slice_start = time.process_time()
-            result = email_ingest(raw=raw, received_via="file")
-            actions[result.action] = actions.get(result.action, 0) + 1
-            if n % SLICE == SLICE - 1:
-                slices.append(time.process_time() - slice_start)
+    slices: list[float] = []  # CPU seconds per slice_size mails (each slice is whole mixes)
+    for n, raw in enumerate(messages):
+        if n % slice_size == 0:
+            slice_start = time.process_time()
+        result = email_ingest(raw=raw, received_via="file")
+        actions[result.action] = actions.get(result.action, 0) + 1
+        if n % slice_size == slice_size - 1:
+            slices.append(time.process_time() - slice_start)
     elapsed = time.perf_counter() - start
     cpu = time.process_time() - cpu_start
-    if profiler is not None:
-        profiler.stop()
-        print(profiler.output_text(unicode=True, color=False, show_all=False))
     megabytes = sum(map(len, messages)) / 1e6
     print(
-        f"{backend:<10} {count} messages ({megabytes:.0f} MB) in {elapsed:.2f} s: "
+        f"{label:<10} {count} messages ({megabytes:.0f} MB) in {elapsed:.2f} s: "
         f"{count / elapsed:.0f} messages/s  {dict(sorted(actions.items()))}"
     )
     # On a shared machine wall time swings with the neighbours; CPU time per mail does not.
-    print(
-        f"{'':<10} CPU {cpu * 1000 / count:.1f} ms per mail ({count / cpu:.0f} messages/CPU-s), "
-        f"{statements[0] / count:.1f} SQL statements per mail"
-    )
+    print(f"{'':<10} CPU {cpu * 1000 / count:.1f} ms per mail ({count / cpu:.0f} messages/CPU-s)")
     if len(slices) > 1:
         # Neighbours only ever add CPU time (cache, frequency): the cheapest slice is the
         # steadiest figure to compare two versions by; the median shows the spread.
         ordered = sorted(slices)
         best, median = ordered[0], ordered[len(ordered) // 2]
         print(
-            f"{'':<10} CPU per {SLICE}-mail slice: best {best * 1000 / SLICE:.1f}, "
-            f"median {median * 1000 / SLICE:.1f} ms per mail"
+            f"{'':<10} CPU per {slice_size}-mail slice: best {best * 1000 / slice_size:.1f}, "
+            f"median {median * 1000 / slice_size:.1f} ms per mail"
         )
 
 

@@ -117,7 +117,10 @@ def ticket_system_event_add(
         )
 
 
-@transaction.atomic
+# No savepoint: nothing here can refuse the message, so only a database error can end it,
+# and that aborts the caller's transaction anyway (mail threads replies inside its own,
+# where a savepoint is two more statements per reply).
+@transaction.atomic(savepoint=False)
 def ticket_customer_message_add(
     *, ticket: Ticket, actor_label: str, body: str, data: dict[str, Any] | None = None
 ) -> TimelineEvent:
