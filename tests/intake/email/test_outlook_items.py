@@ -94,3 +94,46 @@ def test_korean_rtf_uses_its_code_page() -> None:
     assert rtf_text(rtf) == "한글 메일\nDB-02 장애"
     assert compressed_rtf_text(compressed_rtf.compress(rtf)) == "한글 메일\nDB-02 장애"
     assert compressed_rtf_text(b"not compressed rtf") == ""
+
+
+def _outlook_item_inside_msg() -> bytes:
+    """An Outlook message carrying another Outlook item (a mail forwarded as an attachment)
+    that has a log file of its own, written with a .msg writer: no corpus sample has one."""
+    from aspose.email_foss.msg.mapi_message import MapiMessage
+
+    inner = MapiMessage.create(subject="서버 점검 안내", body="점검은 토요일 02:00에 시작합니다.")
+    inner.add_attachment("app.log", b"ERROR disk full\n")
+    outer = MapiMessage.create(subject="FW: 서버 점검 안내", body="See the forwarded notice.")
+    outer.add_embedded_message_attachment(inner, filename="서버 점검 안내.msg")
+    return outer.to_bytes()
+
+
+def test_an_outlook_item_inside_a_msg_is_kept_as_an_eml_with_its_files() -> None:
+    data = _outlook_item_inside_msg()
+    parsed = parse_message(_with_attachment("FW 서버 점검 안내.msg", data))
+    assert parsed.attachment_names == ["FW 서버 점검 안내.msg", "서버 점검 안내.eml"]
+    (enclosed,) = parsed.enclosed
+    assert enclosed.subject == "FW: 서버 점검 안내"
+    assert enclosed.text_body.strip() == "See the forwarded notice."
+    assert enclosed.attachment_names == ("서버 점검 안내.eml",)
+    item = BytesParser(policy=default).parsebytes(parsed.attachments[1].payload)
+    assert item["Subject"] == "서버 점검 안내"
+    assert "점검은 토요일 02:00에 시작합니다." in item.get_body(("plain",)).get_content()
+    (log,) = item.iter_attachments()
+    assert log.get_filename() == "app.log"
+    assert log.get_content() == b"ERROR disk full\n"
+
+
+def test_outlook_items_nest_only_so_deep() -> None:
+    from aspose.email_foss.msg.mapi_message import MapiMessage
+
+    from opsdesk.intake.email.outlook import MAX_EMBEDDED_DEPTH, msg_to_rfc822
+
+    message = MapiMessage.create(subject="level 0", body="innermost")
+    for level in range(1, MAX_EMBEDDED_DEPTH + 2):
+        outer = MapiMessage.create(subject=f"level {level}", body=f"body {level}")
+        outer.add_embedded_message_attachment(message, filename=f"level {level - 1}.msg")
+        message = outer
+    converted = BytesParser(policy=default).parsebytes(msg_to_rfc822(message.to_bytes()))
+    subjects = [part["Subject"] for part in converted.walk() if part["Subject"]]
+    assert subjects == [f"level {n}" for n in range(MAX_EMBEDDED_DEPTH + 1, 0, -1)]
