@@ -13,7 +13,9 @@ attachment per ten) with unique Message-IDs: each mail stores its raw file, open
 (contact, timeline, attachments) and queues an acknowledgment task, as in production. Also
 replies threaded by In-Reply-To every fifth mail. Prints messages/s, CPU ms and SQL
 statements per mail (SQLite counts its BEGIN/COMMIT, PostgreSQL has none to count) and the
-CPU of the cheapest and median 50-mail slice, per backend; no assertions.
+CPU of the cheapest and median 50-mail slice, per backend; then the same for the "typical"
+mix, without the 1 MB-attachment mail (the issue's goal is 300 messages/s for typical 20 KB
+mail on SQLite); no assertions.
 """
 
 from __future__ import annotations
