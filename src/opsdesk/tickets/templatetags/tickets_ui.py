@@ -12,12 +12,22 @@ from django.utils.translation import gettext as _
 
 from opsdesk.core.clock import now
 from opsdesk.core.people import display_name
-from opsdesk.tickets.enums import Priority, Severity, Status
+from opsdesk.tickets.enums import EventKind, Priority, Severity, Status
 from opsdesk.tickets.models import Ticket
 
 register = template.Library()
 
 _PLACEHOLDER = "0PLACEHOLDER0"
+
+
+@register.filter
+def event_kind_label(kind: str) -> str:
+    """A timeline entry's kind as the reader's language names it: ``get_kind_display``
+    rebuilt the choices dict on every call, 30 times a ticket page."""
+    try:
+        return str(EventKind(kind).label)
+    except ValueError:  # a kind this version does not know (older data): shown as stored
+        return kind
 
 
 def _url_maker(name: str) -> Any:
