@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from imap_tools import MailBoxUnencrypted
 
-from opsdesk.intake.email.imap import mailbox_poll
+from opsdesk.intake.email.imap import _mark_processed, mailbox_connect, mailbox_poll
 from opsdesk.intake.email.services import ticket_email_reply_send
 from opsdesk.intake.models import Mailbox
 from opsdesk.tickets.models import Ticket
@@ -238,3 +238,29 @@ def test_poller_killed_mid_batch_loses_and_duplicates_nothing(servers, site):
     assert sorted(t[0] for t in tickets) == [f"Batch mail {n:02d}" for n in range(BATCH)]
     assert _inbox_raw(servers, "OPSDESK_TEST_SUPPORT_USER") == []
     assert site.query("SELECT last_uid FROM intake_mailbox")[0][0] >= BATCH
+
+
+@pytest.mark.django_db
+def test_mail_expunged_by_another_session_is_skipped_when_marking_processed(real_mail, caplog):
+    """A poller killed while moving its batch leaves its server process to finish the
+    expunge; the next poller's move then names messages that no longer exist, and Dovecot
+    refuses the whole command. The ones still there are moved, and polling goes on."""
+    with _imap(real_mail, "OPSDESK_TEST_SUPPORT_USER") as box:
+        for n in range(3):
+            box.append(_customer_mail(f"Expunge race {n}").as_bytes(), "INBOX")
+        box.folder.set("INBOX")
+        uids = [int(uid) for uid in box.uids()]
+    assert len(uids) == 3
+    mailbox = _mailbox(real_mail)
+    with mailbox_connect(mailbox=mailbox) as client:
+        with _imap(real_mail, "OPSDESK_TEST_SUPPORT_USER") as other:
+            other.folder.set("INBOX")
+            other.delete(str(uids[0]))  # gone after our session saw it
+        _mark_processed(client, mailbox, uids)
+    assert "retrying the messages still there" in caplog.text  # the server did refuse
+    with _imap(real_mail, "OPSDESK_TEST_SUPPORT_USER") as box:
+        box.folder.set("INBOX")
+        assert box.uids() == []
+        box.folder.set("Processed")
+        moved = [m.subject for m in box.fetch(mark_seen=False)]
+    assert sorted(moved) == ["Expunge race 1", "Expunge race 2"]

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from django.db import close_old_connections
 from imap_tools import BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted, MailMessageFlags
+from imap_tools.errors import UnexpectedCommandStatusError
 
 from opsdesk.config import env
 from opsdesk.core.clock import now
@@ -146,13 +147,43 @@ def _fetch_group(client: BaseMailBox, uids: list[int]) -> dict[int, bytes]:
 
 
 def _mark_processed(client: BaseMailBox, mailbox: Mailbox, uids: list[int]) -> None:
+    """Move or flag messages whose tickets are committed. Another session may have expunged
+    some of them since we fetched them (a poller killed while moving its batch, whose server
+    process finished the expunge; a mail client): the server then refuses the whole command
+    (Dovecot: ``NO [EXPUNGEISSUED]``). The ones still there are marked again; the others are
+    gone, and their mail is in OpsDesk already."""
     if not uids:
         return
+    try:
+        _mark(client, mailbox, uids)
+    except UnexpectedCommandStatusError as exc:
+        still = _still_there(client, uids)
+        logger.warning(
+            "IMAP refused to mark processed mail; retrying the messages still there",
+            extra={
+                "mailbox": mailbox.name,
+                "error": str(exc)[:300],
+                "gone": len(uids) - len(still),
+            },
+        )
+        if still:
+            _mark(client, mailbox, still)
+
+
+def _mark(client: BaseMailBox, mailbox: Mailbox, uids: list[int]) -> None:
     wanted = ",".join(map(str, uids))
     if mailbox.processed_action == ProcessedAction.MOVE and mailbox.processed_folder:
         client.move(wanted, mailbox.processed_folder)
     else:
         client.flag(wanted, MailMessageFlags.SEEN, True)
+
+
+def _still_there(client: BaseMailBox, uids: list[int]) -> list[int]:
+    typ, data = client.client.uid("SEARCH", "UID", ",".join(map(str, uids)))
+    if typ != "OK":
+        return []
+    found = {int(n) for line in data if line for n in bytes(line).split()}
+    return [uid for uid in uids if uid in found]
 
 
 def _checkpoint(mailbox: Mailbox, uid: int) -> None:
