@@ -12,7 +12,8 @@ from opsdesk.api.selectors import api_token_user
 from opsdesk.api.services import api_token_create
 from opsdesk.core.rows import RowReader
 from opsdesk.tenancy.models import StaffProfile
-from opsdesk.tenancy.selectors import staff_user_by_id
+from opsdesk.tenancy.models import TeamMembership
+from opsdesk.tenancy.selectors import staff_scope, staff_user_by_id
 from tests.factories import make_staff, team
 
 pytestmark = pytest.mark.django_db
@@ -115,3 +116,21 @@ def test_active_staff_users_by_id_skip_the_inactive_and_bring_profiles():
     assert len(captured) == 1
     assert names == {a.pk: a.staff_profile.display_name}
     assert staff_users_active(user_ids=[]) == {}
+
+
+def test_the_token_look_up_brings_the_team_ids_staff_scope_needs():
+    ops, support = team("service-operations"), team("service-support")
+    agent = make_staff(team=ops)
+    TeamMembership.objects.create(team=support, user=agent, role="agent")
+    loner = make_staff()
+    _, raw = api_token_create(user=agent, name="ci")
+    _, loner_raw = api_token_create(user=loner, name="ci")
+    for secret, expected in ((raw, {ops.pk, support.pk}), (loner_raw, set())):
+        with CaptureQueriesContext(connection) as captured:
+            user = api_token_user(raw=secret)
+            assert user is not None
+            scope = staff_scope(user=user)
+        assert scope.team_ids == expected
+        # The look-up itself (and the last-used stamp on a first use): no team query.
+        assert not any("team_id FROM" in q["sql"] for q in captured.captured_queries)
+    assert staff_scope(user=User.objects.get(pk=agent.pk)).team_ids == {ops.pk, support.pk}
