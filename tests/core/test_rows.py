@@ -11,8 +11,7 @@ from opsdesk.api.models import ApiToken
 from opsdesk.api.selectors import api_token_user
 from opsdesk.api.services import api_token_create
 from opsdesk.core.rows import RowReader
-from opsdesk.tenancy.models import StaffProfile
-from opsdesk.tenancy.models import TeamMembership
+from opsdesk.tenancy.models import StaffProfile, TeamMembership
 from opsdesk.tenancy.selectors import staff_scope, staff_user_by_id
 from tests.factories import make_staff, team
 

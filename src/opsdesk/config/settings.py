@@ -70,7 +70,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "opsdesk.core.middleware.StaffTimezoneMiddleware",
+    "opsdesk.tenancy.middleware.StaffTimezoneMiddleware",
 ]
 
 ROOT_URLCONF = "opsdesk.config.urls"

@@ -47,15 +47,13 @@ def staff_scope(*, user: User | AnonymousUser) -> StaffScope:
 
 
 def _staff_scope_load(user: User) -> StaffScope:
-    try:
-        profile = user.staff_profile
-    except StaffProfile.DoesNotExist:
-        profile = None
+    profile = signed_in_profile(user)
     if user.is_superuser:
         return StaffScope(user_id=user.pk, sees_everything=True, team_ids=frozenset())
     if profile is None or not profile.is_active:
         raise PermissionDenied(_("This account has no agent access."))
-    team_ids: frozenset[int] | None = user.__dict__.get(_TEAM_IDS)
+    # getattr, not __dict__: request.user is a lazy wrapper around the user that has them.
+    team_ids: frozenset[int] | None = getattr(user, _TEAM_IDS, None)
     if team_ids is None:
         # Every page asks; a plain statement costs a fraction of the queryset.
         sql = f"SELECT team_id FROM {TeamMembership._meta.db_table} WHERE user_id = %s"  # noqa: S608
@@ -63,6 +61,38 @@ def _staff_scope_load(user: User) -> StaffScope:
             cursor.execute(sql, [user.pk])
             team_ids = frozenset(row[0] for row in cursor.fetchall())
     return StaffScope(user_id=user.pk, sees_everything=profile.sees_everything, team_ids=team_ids)
+
+
+_PROFILE = RowReader((StaffProfile, "p"))
+
+
+def signed_in_profile(user: User) -> StaffProfile | None:
+    """The user's staff profile (None without one). For a page's signed-in user, whom Django
+    loads alone, the profile and the team ids staff_scope needs come in one written-out
+    statement instead of two queries."""
+    if not User.staff_profile.related.is_cached(user):
+        _staff_profile_and_teams_load(user)
+    try:
+        profile: StaffProfile = user.staff_profile
+    except StaffProfile.DoesNotExist:
+        return None
+    return profile
+
+
+def _staff_profile_and_teams_load(user: User) -> None:
+    sql = (
+        f"SELECT {_PROFILE.columns()}, {team_ids_column_sql('u')} "  # noqa: S608 - names from models
+        f"FROM {User._meta.db_table} u {staff_profile_join_sql()} WHERE u.id = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user.pk])
+        row = cursor.fetchone()
+    (profile,) = _PROFILE.instances(row[:-1]) if row is not None else (None,)
+    real = user._wrapped if hasattr(user, "_wrapped") else user  # a lazy request.user
+    User.staff_profile.related.set_cached_value(real, profile)
+    if profile is not None:
+        StaffProfile.user.field.set_cached_value(profile, real)
+    team_ids_preload(real, row[-1] if row is not None else None)
 
 
 _TEAM_IDS = "_opsdesk_team_ids"
