@@ -32,7 +32,7 @@ from opsdesk.alerts.sources.base import (
     clip,
 )
 from opsdesk.core.errors import InvalidInput
-from opsdesk.core.rows import RowReader
+from opsdesk.core.rows import RowReader, row_insert
 from opsdesk.oncall.services import escalation_start
 from opsdesk.tickets.enums import Channel, Status, TicketKind
 from opsdesk.tickets.models import Ticket
@@ -153,7 +153,7 @@ def _group_open(batch: Batch, key: str, item: AlertInput, *, silenced: bool) -> 
     )
     if not silenced:
         _group_incident_open(batch, group, item)
-    group.save(force_insert=True)
+    row_insert(group)  # save(force_insert=True) without building the INSERT (core.rows)
     batch.groups[key] = group
     return group
 
