@@ -60,9 +60,14 @@ def _covers_at(schedule_id: int, at: datetime) -> list[Cover]:
 
 
 def schedule_who(*, schedule: Schedule, at: datetime) -> list[User]:
-    covers = _covers_at(schedule.pk, at)
-    ids = schedule_on_call(_layers(schedule), covers, at)
-    people = {u.pk: u for u in User.objects.filter(pk__in=ids, is_active=True)}
+    return _on_call(_layers(schedule), _covers_at(schedule.pk, at), at)
+
+
+def _on_call(layers: list[Layer], covers: list[Cover], at: datetime) -> list[User]:
+    """Who a schedule's layers and covers put on call at ``at``, in the rotation's order:
+    active users with their staff profiles, in one query."""
+    ids = schedule_on_call(layers, covers, at)
+    people = staff_users_active(user_ids=ids)
     return [people[i] for i in ids if i in people]
 
 
@@ -130,12 +135,9 @@ def oncall_who(*, team: Team, at: datetime, mode: str | None = None) -> list[Use
             covers = [c for c in schedule.covers if c.starts_at <= at < c.ends_at]
         else:  # a moment in the past: overrides that have ended since are not cached
             covers = _covers_at(schedule.pk, at)
-        ids = schedule_on_call(list(schedule.layers), covers, at)
-        if not ids:
-            continue
-        people = staff_users_active(user_ids=ids)
+        people = _on_call(list(schedule.layers), covers, at)
         if people:
-            return [people[i] for i in ids if i in people]
+            return people
     return []
 
 

@@ -80,12 +80,8 @@ def _schedule_timers(
 def ticket_sla_open(*, ticket: Ticket) -> None:
     """The deadline of a ticket about to be inserted, set on the instance so that its INSERT
     carries it (no UPDATE after). Once the row exists, ``ticket_sla_timers_start``."""
-    policy = policy_snapshot_for(ticket=ticket)
-    if policy is None:
-        ticket.due_at = ticket.sla_warn_at = None
-        return
-    clocks = compute_clocks(policy, ticket_facts(ticket=ticket, trust_new=True), clock.now())
-    ticket.due_at, ticket.sla_warn_at = nearest_deadline(policy, clocks)
+    summary = _summary(ticket)
+    ticket.due_at, ticket.sla_warn_at = summary.due_at, summary.warn_at
 
 
 def ticket_sla_timers_start(*, ticket: Ticket) -> None:
@@ -105,14 +101,7 @@ def ticket_sla_refresh(*, ticket: Ticket, facts: TicketFacts | None = None) -> S
     ``new`` and only when the caller passes no ``facts``, and the row and its timers are
     written only when the deadline moved. So the stored ``due_at`` / ``sla_warn_at`` must
     only be written here (or by ``sla_recompute``): they tell whether the timers match."""
-    policy = policy_snapshot_for(ticket=ticket)
-    if policy is None:
-        summary = SlaSummary(due_at=None, warn_at=None, clocks={})
-    else:
-        facts = facts or ticket_facts(ticket=ticket, trust_new=True)
-        clocks = compute_clocks(policy, facts, clock.now())
-        due_at, warn_at = nearest_deadline(policy, clocks)
-        summary = SlaSummary(due_at=due_at, warn_at=warn_at, clocks=clocks)
+    summary = _summary(ticket, facts)
     if (ticket.due_at, ticket.sla_warn_at) != (summary.due_at, summary.warn_at):
         _schedule_timers(ticket.pk, summary.due_at, summary.warn_at)
         Ticket.objects.filter(pk=ticket.pk).update(
@@ -120,6 +109,18 @@ def ticket_sla_refresh(*, ticket: Ticket, facts: TicketFacts | None = None) -> S
         )
         ticket.due_at, ticket.sla_warn_at = summary.due_at, summary.warn_at
     return summary
+
+
+def _summary(ticket: Ticket, facts: TicketFacts | None = None) -> SlaSummary:
+    """The ticket's clocks now and its nearest deadline, from its policy and ``facts`` (read
+    from the ticket and, once it left ``new``, its timeline, when not given)."""
+    policy = policy_snapshot_for(ticket=ticket)
+    if policy is None:
+        return SlaSummary(due_at=None, warn_at=None, clocks={})
+    facts = facts or ticket_facts(ticket=ticket, trust_new=True)
+    clocks = compute_clocks(policy, facts, clock.now())
+    due_at, warn_at = nearest_deadline(policy, clocks)
+    return SlaSummary(due_at=due_at, warn_at=warn_at, clocks=clocks)
 
 
 @dataclass(frozen=True)

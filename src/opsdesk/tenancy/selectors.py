@@ -89,9 +89,7 @@ def _staff_profile_and_teams_load(user: User) -> None:
         row = cursor.fetchone()
     (profile,) = _PROFILE.instances(row[:-1]) if row is not None else (None,)
     real = user._wrapped if hasattr(user, "_wrapped") else user  # a lazy request.user
-    User.staff_profile.related.set_cached_value(real, profile)
-    if profile is not None:
-        StaffProfile.user.field.set_cached_value(profile, real)
+    _profile_attach(real, profile)
     team_ids_preload(real, row[-1] if row is not None else None)
 
 
@@ -136,10 +134,16 @@ def staff_user_from_row(row: Sequence[object], start: int = 0) -> User:
 def _staff_user(parts: list[Model | None]) -> User:
     user, profile = parts
     assert isinstance(user, User)  # noqa: S101 - an inner-joined user is never NULL
+    _profile_attach(user, profile)
+    return user
+
+
+def _profile_attach(user: User, profile: Model | None) -> None:
+    """``user.staff_profile`` as ``select_related`` leaves it: the profile, or
+    ``StaffProfile.DoesNotExist`` on access for a user without one; no query either way."""
     User.staff_profile.related.set_cached_value(user, profile)
     if profile is not None:
         StaffProfile.user.field.set_cached_value(profile, user)
-    return user
 
 
 def _staff_users_sql(where: str) -> str:

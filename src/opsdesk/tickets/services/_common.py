@@ -178,3 +178,12 @@ def _lock(ticket: Ticket) -> Ticket:
         raise Ticket.DoesNotExist("Ticket matching query does not exist.")
     current: Ticket = row[0]  # type: ignore[assignment]
     return current
+
+
+def _touch(ticket: Ticket) -> Ticket:
+    """The ticket locked (``_lock``) with ``updated_at`` moved to now: a write that adds to
+    the timeline without changing any other field."""
+    current = _lock(ticket)
+    current.updated_at = now()
+    current.save(update_fields=["updated_at"])
+    return current

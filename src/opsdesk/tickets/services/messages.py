@@ -21,6 +21,7 @@ from opsdesk.tickets.services._common import (
     _event,
     _label,
     _lock,
+    _touch,
 )
 
 
@@ -29,9 +30,7 @@ def ticket_note_add(*, ticket: Ticket, actor: User | None, body: str) -> Timelin
     """An internal note: staff only, never sent to the customer."""
     if not body.strip():
         raise InvalidInput(_("A note cannot be empty."), field="body")
-    current = _lock(ticket)
-    current.updated_at = now()
-    current.save(update_fields=["updated_at"])
+    current = _touch(ticket)
     return _event(ticket=current, kind=EventKind.NOTE, actor=actor, body=body, is_internal=True)
 
 
@@ -71,9 +70,7 @@ def ticket_call_record(
     call_id: int,
 ) -> TimelineEvent:
     """A phone call about this ticket, as a timeline entry (the intake app owns the call)."""
-    current = _lock(ticket)
-    current.updated_at = now()
-    current.save(update_fields=["updated_at"])
+    current = _touch(ticket)
     return _event(
         ticket=current,
         kind=EventKind.CALL,
@@ -101,11 +98,7 @@ def ticket_system_event_add(
     if new_ticket and not transaction.get_connection().in_atomic_block:
         raise RuntimeError("new_ticket=True runs in the transaction that opened the ticket")
     with contextlib.nullcontext() if new_ticket else transaction.atomic():
-        current = ticket
-        if not new_ticket:
-            current = _lock(ticket)
-            current.updated_at = now()
-            current.save(update_fields=["updated_at"])
+        current = ticket if new_ticket else _touch(ticket)
         return _event(
             ticket=current,
             kind=EventKind.SYSTEM,
