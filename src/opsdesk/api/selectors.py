@@ -11,7 +11,9 @@ from django.db.models import QuerySet
 from opsdesk.api.models import ApiToken
 from opsdesk.api.services import token_hash
 from opsdesk.core.clock import now
+from opsdesk.core.recent import RecentRows
 from opsdesk.core.rows import RowReader
+from opsdesk.tenancy.models import StaffProfile, TeamMembership
 from opsdesk.tenancy.selectors import (
     STAFF_USER,
     staff_profile_join_sql,
@@ -37,12 +39,26 @@ def _token_sql() -> str:
     )
 
 
-def api_token_user(*, raw: str) -> User | None:
-    """The active user of an unrevoked token, with their staff profile; one query (and an
-    UPDATE of ``last_used_at`` at most every few minutes)."""
+# The token's row, with its user, profile and team ids, as read by _token_sql(): kept for
+# the configuration interval (core.recent), so a client's requests in a burst read it once.
+# Revoking a token, deactivating a user or moving them between teams is seen by this process
+# at once and by the others within that interval.
+_RECENT_TOKENS = RecentRows("api-token", ApiToken, User, StaffProfile, TeamMembership)
+
+
+def _token_row(key_hash: str) -> tuple[object, ...] | None:
     with connection.cursor() as cursor:
-        cursor.execute(_token_sql(), [token_hash(raw)])
-        row = cursor.fetchone()
+        cursor.execute(_token_sql(), [key_hash])
+        row: tuple[object, ...] | None = cursor.fetchone()
+    return row
+
+
+def api_token_user(*, raw: str) -> User | None:
+    """The active user of an unrevoked token, with their staff profile; at most one query
+    (none when this process read the token within the configuration interval), and an
+    UPDATE of ``last_used_at`` at most every few minutes."""
+    key_hash = token_hash(raw)
+    row = _RECENT_TOKENS.get(key_hash, lambda: _token_row(key_hash), alias=connection.alias)
     if row is None:
         return None
     (token,) = _TOKEN.instances(row)
@@ -50,6 +66,7 @@ def api_token_user(*, raw: str) -> User | None:
     moment = now()
     if token.last_used_at is None or moment - token.last_used_at > _LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=moment)
+        _RECENT_TOKENS.forget(key_hash, alias=connection.alias)  # the kept row is stale now
     user = staff_user_from_row(row[:-1], start=len(ApiToken._meta.concrete_fields))
     team_ids_preload(user, row[-1])  # staff_scope needs no query of its own
     return user

@@ -60,10 +60,16 @@ class RowReader:
     def fetch_one(self, sql: str, params: Sequence[Any]) -> list[Model | None] | None:
         """The instances of the first row ``sql`` returns (it selects :meth:`columns`), or
         None when it returns none."""
+        row = self.fetch_row(sql, params)
+        return self.instances(row) if row is not None else None
+
+    def fetch_row(self, sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
+        """The first row ``sql`` returns, as the database driver gives it (for
+        :meth:`instances` later), or None."""
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            row = cursor.fetchone()
-        return self.instances(row) if row is not None else None
+            row: tuple[Any, ...] | None = cursor.fetchone()
+        return row
 
     def fetch_all(self, sql: str, params: Sequence[Any]) -> list[list[Model | None]]:
         """The instances of every row ``sql`` returns (it selects :meth:`columns`)."""

@@ -11,6 +11,7 @@ from django.db.models import Model, QuerySet
 from django.utils.translation import gettext as _
 
 from opsdesk.core.errors import NotFound, PermissionDenied
+from opsdesk.core.recent import RecentRows
 from opsdesk.core.rows import RowReader
 from opsdesk.tenancy.models import (
     Contact,
@@ -186,18 +187,27 @@ def organisation_list(*, search: str = "") -> QuerySet[Organisation]:
 
 
 _ORGANISATION = RowReader((Organisation, "o"))
+# An organisation's row by code, kept for the configuration interval (core.recent): an
+# integration or script opening tickets in a burst reads it once. Deactivating or renaming
+# it is seen by this process at once and by the others within that interval.
+_RECENT_ORGANISATIONS = RecentRows("organisation", Organisation)
 
 
 def organisation_get(*, code: str, details: bool = True) -> Organisation:
     """By code; ``details`` also loads its mail domains and office phones. Without them (the
-    API's ticket create, on every call) one written-out statement (core.rows)."""
+    API's ticket create, on every call) one written-out statement (core.rows), or none when
+    this process read it within the configuration interval."""
     if details:
         qs = Organisation.objects.prefetch_related("domains", "phones")
         found = qs.filter(code=code).first()
     else:
         sql = f"SELECT {_ORGANISATION.columns()} FROM {Organisation._meta.db_table} o "  # noqa: S608
-        row = _ORGANISATION.fetch_one(sql + "WHERE o.code = %s", [code])
-        found = row[0] if row is not None else None  # type: ignore[assignment]
+        row = _RECENT_ORGANISATIONS.get(
+            code,
+            lambda: _ORGANISATION.fetch_row(sql + "WHERE o.code = %s", [code]),
+            alias=connection.alias,
+        )
+        found = _ORGANISATION.instances(row)[0] if row is not None else None  # type: ignore[assignment]
     if found is None:
         raise NotFound(_("No organisation %(code)r.") % {"code": code})
     return found
