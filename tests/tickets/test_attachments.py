@@ -8,18 +8,7 @@ from opsdesk.tickets.models import Attachment, TimelineEvent
 from opsdesk.tickets.services import ticket_attachment_add, ticket_note_add
 from tests.factories import make_org, make_staff, make_ticket, team
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path)},
-        },
-    }
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_dir")]
 
 
 def _url(attachment):

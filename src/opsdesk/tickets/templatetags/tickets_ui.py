@@ -1,19 +1,25 @@
-"""Template helpers for ticket pages: SLA state colours, queue rows."""
+"""Template helpers for ticket pages: SLA state colours, queue rows, the timeline."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import html
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from django import template
+from django.template.defaultfilters import filesizeformat, join, linebreaksbr
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from opsdesk.core.clock import now
 from opsdesk.core.people import display_name
+from opsdesk.core.templatetags.opsdesk_ui import changes, choice_label, duration, phone
 from opsdesk.tickets.enums import EventKind, Priority, Severity, Status
-from opsdesk.tickets.models import Ticket
+from opsdesk.tickets.models import Attachment, Ticket, TimelineEvent
 
 register = template.Library()
 
@@ -92,3 +98,135 @@ def _state(ticket: Ticket, moment: Any) -> str:
     if ticket.sla_warn_at is not None and ticket.sla_warn_at <= moment:
         return "warning"
     return "running"
+
+
+def esc(value: Any) -> str:
+    """conditional_escape without its lazy-string wrapper, which was a third of the timeline's
+    time: markup already escaped (SafeString, filter output) passes, anything else is escaped
+    as django.utils.html.escape does."""
+    if hasattr(value, "__html__"):
+        return str(value.__html__())
+    return html.escape(str(value))
+
+
+def _after(changes_: dict[str, Any], name: str) -> Any:
+    change = changes_.get(name)
+    return change.get("after", "") if isinstance(change, dict) else ""
+
+
+class _Timeline:
+    """What every entry of one page shares: translated labels, the zone, the ticket."""
+
+    def __init__(self, reference: str) -> None:
+        self.reference = reference
+        self.zone = timezone.get_current_timezone()
+        self.kinds: dict[str, str] = {}
+        self.system = _("System")
+        self.duration = _("Duration")
+        self.opened = _("Opened the ticket")
+        self.assignee = _("Assignee")
+        self.cc = _("Cc")
+        self.automatic = _("Automatic reply")
+        self.bounced = _("Mail bounced")
+        self.failed = _("Mail delivery failed")
+        self.bouncing = _("Now bouncing")
+
+    def kind(self, kind: str) -> str:
+        if kind not in self.kinds:
+            self.kinds[kind] = event_kind_label(kind)
+        return self.kinds[kind]
+
+    def entry(self, e: TimelineEvent) -> str:
+        data = e.data if isinstance(e.data, dict) else {}
+        actor = display_name(e.actor) if e.actor is not None else e.actor_label or self.system
+        moment: datetime = e.created_at
+        if timezone.is_aware(moment):
+            moment = moment.astimezone(self.zone)
+        parts = [
+            f'<li class="ev ev-{esc(e.kind)}{" internal" if e.is_internal else ""}"'
+            f' id="event-{esc(e.id)}">\n  <div class="ev-head">\n'
+            f'    <span class="ev-kind">{esc(self.kind(e.kind))}</span>\n'
+            f'    <span class="ev-actor">{esc(actor)}</span>\n'
+            f'    <time datetime="{moment.isoformat()}">{moment:%Y-%m-%d %H:%M}</time>\n'
+            "  </div>\n"
+        ]
+        parts.extend(self._details(e, data))
+        if e.body:
+            parts.append(f'  <div class="ev-body">{linebreaksbr(e.body)}</div>\n')
+        files = e.attachments.all()
+        if files:
+            parts.append(self._files(files))
+        parts.append("</li>")
+        return "".join(parts)
+
+    def _details(self, e: TimelineEvent, data: dict[str, Any]) -> list[str]:
+        kind = e.kind
+        if kind == "call":
+            line = f'  <div class="ev-callinfo">☎ {esc(phone(data.get("number")))}'
+            if data.get("duration_seconds") is not None:
+                line += f" · {esc(self.duration)} {esc(duration(data['duration_seconds']))}"
+            return [line + "</div>\n"]
+        if kind == "created":
+            ch = e.changes if isinstance(e.changes, dict) else {}
+            line = f'  <div class="ev-summary">{esc(self.opened)}'
+            if ch.get("channel"):
+                line += f" · {esc(choice_label(_after(ch, 'channel'), 'channel'))}"
+            if ch.get("team"):
+                line += f" · {esc(choice_label(_after(ch, 'team'), 'team'))}"
+            if ch.get("assignee"):
+                assignee = choice_label(_after(ch, "assignee"), "assignee")
+                line += f" · {esc(self.assignee)} {esc(assignee)}"
+            return [line + "</div>\n"]
+        if kind in ("field_changed", "assigned", "status_changed"):
+            rows = "".join(_change_row(c) for c in changes(e))
+            return [f'  <ul class="changes">{rows}</ul>\n']
+        if kind == "reply":
+            return [
+                f'  <ul class="changes">{_change_row(c)}</ul>\n'
+                for c in changes(e)
+                if c["name"] == "status"
+            ]
+        if kind == "customer_message" and (data.get("cc") or data.get("automated")):
+            line = '  <div class="ev-mailinfo muted">'
+            if data.get("cc"):
+                line += f"{esc(self.cc)}: {esc(join(data['cc'], ', '))}"
+            if data.get("automated"):
+                line += f" · {esc(self.automatic)}"
+            return [line + "</div>\n"]
+        if kind == "system" and (data.get("bounce") or data.get("delivery_failed")):
+            what = self.bounced if data.get("bounce") else self.failed
+            line = f'  <div class="ev-mailinfo ev-mailfail">✉ {esc(what)}'
+            if data.get("bouncing"):
+                line += f" · {esc(self.bouncing)}: {esc(join(data['bouncing'], ', '))}"
+            return [line + "</div>\n"]
+        return []
+
+    def _files(self, files: Iterable[Attachment]) -> str:
+        items = []
+        for a in files:
+            # reverse() per file (few of them): it quotes the filename for the path.
+            url = reverse(
+                "tickets:attachment",
+                kwargs={"reference": self.reference, "attachment_id": a.id, "filename": a.filename},
+            )
+            items.append(
+                f'<li><a href="{esc(url)}" download>📎 {esc(a.filename)}</a>'
+                f' <span class="muted">({esc(filesizeformat(a.size))})</span></li>'
+            )
+        return f'  <ul class="ev-files">{"".join(items)}</ul>\n'
+
+
+def _change_row(c: dict[str, str]) -> str:
+    return (
+        f'<li><span class="clabel">{esc(c["label"])}</span> <span class="before">{esc(c["before"])}'
+        f'</span> → <span class="after">{esc(c["after"])}</span></li>'
+    )
+
+
+@register.simple_tag
+def timeline_entries(events: Sequence[TimelineEvent], reference: str) -> SafeString:
+    """The timeline's <li> entries in one Python pass: the template did ~40 variable look-ups,
+    tag renders and filter calls per entry, most of the ticket page's template time with 30
+    entries. Every value from the database or a translation goes through esc()."""
+    timeline = _Timeline(reference)
+    return mark_safe("".join(timeline.entry(e) for e in events))  # noqa: S308 - parts escaped
