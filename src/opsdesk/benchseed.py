@@ -37,6 +37,7 @@ from opsdesk.tenancy.models import (
 )
 from opsdesk.tickets.enums import OPEN_STATUSES, Channel, EventKind, Priority, Severity, Status
 from opsdesk.tickets.models import ReferenceSequence, Ticket, TimelineEvent
+from opsdesk.tickets.services import reference_counters_sync
 
 SEOUL = ZoneInfo("Asia/Seoul")
 BATCH = 5_000
@@ -397,6 +398,7 @@ def seed(
         _reset_sequences(
             [Organisation, Contract, Contact, ContactEmail, ContactPhone, Ticket, TimelineEvent]
         )
+    reference_counters_sync()  # new tickets number on past the loaded ones (PostgreSQL)
     _analyze()
     return SeedResult(
         organisations=organisations, contacts=len(customers), tickets=tickets, events=made_events

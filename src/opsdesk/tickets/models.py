@@ -24,7 +24,9 @@ from opsdesk.tickets.enums import (
 
 
 class ReferenceSequence(models.Model):
-    """Per-prefix, per-year counter behind public references like CSR-2026-000123."""
+    """Per-prefix, per-year counter behind public references like CSR-2026-000123: the
+    counter itself on SQLite; on PostgreSQL the floor a new sequence of the year starts above
+    (tickets.services.references)."""
 
     prefix = models.CharField(max_length=8)
     year = models.PositiveSmallIntegerField()

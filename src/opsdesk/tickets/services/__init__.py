@@ -3,7 +3,7 @@
 See docs/subsystems/tickets.md. Split by concern; import from here.
 """
 
-from opsdesk.tickets.services._common import UPDATABLE_FIELDS, reference_next
+from opsdesk.tickets.services._common import UPDATABLE_FIELDS
 from opsdesk.tickets.services.attachments import ticket_attachment_add
 from opsdesk.tickets.services.lifecycle import (
     ticket_assign,
@@ -20,9 +20,11 @@ from opsdesk.tickets.services.messages import (
     ticket_reply_add,
     ticket_system_event_add,
 )
+from opsdesk.tickets.services.references import reference_counters_sync, reference_next
 
 __all__ = [
     "UPDATABLE_FIELDS",
+    "reference_counters_sync",
     "reference_next",
     "ticket_assign",
     "ticket_attachment_add",

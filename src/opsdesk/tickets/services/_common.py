@@ -6,9 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connection
 from django.db.models import Model
@@ -24,11 +22,8 @@ from opsdesk.tenancy.models import Contact, Contract, Organisation
 from opsdesk.tenancy.selectors import is_staff_member
 from opsdesk.tickets.enums import (
     EventKind,
-    TicketKind,
 )
-from opsdesk.tickets.models import ReferenceSequence, Ticket, TimelineEvent
-
-REFERENCE_PREFIX = {TicketKind.CSR: "CSR", TicketKind.INCIDENT: "INC"}
+from opsdesk.tickets.models import Ticket, TimelineEvent
 
 # Fields ticket_update may change; status and assignee have services of their own because
 # they carry workflow rules.
@@ -95,33 +90,6 @@ def _event(
     if sla_refresh and (kind == EventKind.CREATED or _SLA_FIELDS.intersection(changes or {})):
         ticket_sla_refresh(ticket=ticket)
     return event
-
-
-def reference_next(*, kind: str, at: datetime) -> str:
-    """Next public reference, e.g. CSR-2026-000123; the year is the support centre's local year.
-
-    The counter row is bumped with one UPDATE inside the caller's transaction, which holds
-    the row lock (PostgreSQL) or the write lock (SQLite) until commit, so references never
-    repeat.
-    """
-    prefix = REFERENCE_PREFIX[TicketKind(kind)]
-    year = at.astimezone(ZoneInfo(settings.TIME_ZONE)).year
-    table = connection.ops.quote_name(ReferenceSequence._meta.db_table)
-    # One statement instead of UPDATE + SELECT: RETURNING exists in SQLite (3.35+) and
-    # PostgreSQL alike, and the ORM's update() cannot return the new value.
-    sql = (
-        f"UPDATE {table} SET last_value = last_value + 1 "  # noqa: S608 - table name from the model
-        "WHERE prefix = %s AND year = %s RETURNING last_value"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [prefix, year])
-        row = cursor.fetchone()
-        if row is None:
-            ReferenceSequence.objects.get_or_create(prefix=prefix, year=year)
-            cursor.execute(sql, [prefix, year])
-            row = cursor.fetchone()
-    value = int(row[0])
-    return f"{prefix}-{year}-{value:06d}"
 
 
 def _validate_links(

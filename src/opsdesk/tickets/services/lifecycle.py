@@ -33,8 +33,8 @@ from opsdesk.tickets.services._common import (
     _lock,
     _validate_choice,
     _validate_links,
-    reference_next,
 )
+from opsdesk.tickets.services.references import reference_next
 
 
 def ticket_create(
@@ -93,7 +93,6 @@ def ticket_create(
         )
         at = now()
         ticket = Ticket(
-            reference=reference_next(kind=kind, at=at),
             kind=kind,
             channel=channel,
             status=Status.NEW,
@@ -112,8 +111,6 @@ def ticket_create(
             updated_at=at,
         )
         ticket_sla_open(ticket=ticket)
-        row_insert(ticket)  # save(force_insert=True), without building the INSERT each time
-        ticket_sla_timers_start(ticket=ticket)
         snapshot = {
             name: {"before": None, "after": _label(getattr(ticket, name))}
             for name in (
@@ -133,6 +130,11 @@ def ticket_create(
             )
             if getattr(ticket, name) not in (None, "")
         }
+        # The reference counter's row stays locked until commit and every new ticket of the
+        # kind waits for it: everything that needs no number is done before it is taken.
+        ticket.reference = reference_next(kind=kind, at=at)
+        row_insert(ticket)  # save(force_insert=True), without building the INSERT each time
+        ticket_sla_timers_start(ticket=ticket)
         ticket._created_event = _event(  # type: ignore[attr-defined]  # see ticket_created_event
             ticket=ticket,
             kind=EventKind.CREATED,
