@@ -176,7 +176,7 @@ def run_wrk(name: str, port: int, request: Request, *, seconds: int, connections
 
 
 class Server:
-    """`opsdesk serve` on a free 127.0.0.1 port with ``workers`` gunicorn sync workers."""
+    """`opsdesk serve` on a free 127.0.0.1 port with ``workers`` worker processes."""
 
     def __init__(self, env: dict[str, str], workers: int) -> None:
         self.port = free_port()

@@ -6,7 +6,7 @@ Usage: .venv/bin/python bench/tickets.py [--databases sqlite,postgresql]
            [--data-dir DIR [--reuse | --seed-only]]
 
 For each database and size it seeds one scratch site with `opsdesk bench seed`, starts the
-production server (`opsdesk serve`, gunicorn with ``--workers`` sync workers) on 127.0.0.1
+production server (`opsdesk serve`, uWSGI with ``--workers`` worker processes) on 127.0.0.1
 and drives it from separate load processes:
 
 - the team queue page (agent UI) and the API list (``queue=team``, 50 rows), each first
@@ -201,7 +201,7 @@ def markdown(runs: list[dict[str, object]], options: argparse.Namespace) -> str:
     lines = [
         f"\n## {datetime.now(UTC):%Y-%m-%d %H:%M} UTC — {machine()}",
         "",
-        f"`bench/tickets.py`, `opsdesk serve` with {options.workers} gunicorn sync workers; "
+        f"`bench/tickets.py`, `opsdesk serve` (uWSGI) with {options.workers} workers; "
         f"reads with {options.workers} load processes x {options.requests} requests, creates "
         + (
             f"with wrk, {2 * options.workers} connections for {options.create_seconds} s. "

@@ -120,6 +120,26 @@ def web(site: Site) -> str:
     return base
 
 
+def test_serve_logs_json_lines_masks_the_access_line_and_stops_gracefully(site: Site) -> None:
+    port = _free_port()
+    serve = site.start("serve", "--bind", f"127.0.0.1:{port}", "--workers", "2")
+    base = f"http://127.0.0.1:{port}"
+    _wait_for("the web server", lambda: _get(base + "/healthz"))
+    assert _get(base + "/healthz?caller=010-0000-0001") is not None
+    serve.send_signal(signal.SIGTERM)
+    assert serve.wait(timeout=WAIT) == 0
+    log = (site.data_dir / f"serve-{site.processes.index(serve)}.log").read_text()
+    lines = [line for line in log.splitlines() if line.strip()]
+    # uWSGI announces its four log encoders before they exist; every later line is JSON.
+    plain = [line for line in lines if not line.startswith("{")]
+    assert all(line.startswith("[log-encoder] registered") for line in plain), plain
+    records = [json.loads(line) for line in lines if line.startswith("{")]
+    access = [r for r in records if r["logger"] == "opsdesk.access"]
+    assert [(r["path"], r["status"]) for r in access][-1][0] == "/healthz"
+    assert "0000-0001" not in log
+    assert any(r["logger"] == "uwsgi" and "goodbye" in r["msg"] for r in records)
+
+
 def _start_worker(site: Site) -> subprocess.Popen[bytes]:
     worker = site.start("worker", "--heartbeat-interval", "0.5", "--interval", "0.2")
     _wait_for("the worker's heartbeat", lambda: worker.pid in {p for _, p in site.heartbeats()})

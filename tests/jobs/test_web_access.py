@@ -46,13 +46,13 @@ def test_the_line_has_the_formatters_layout_and_masks_fields():
         "HTTP_REFERER": "https://example.test/?mail=a.person@example.test",
     }
     line = access_line(
-        logger="gunicorn.access", status="200 OK", sent=52, environ=environ, seconds=0.00123
+        logger="opsdesk.access", status="200 OK", sent=52, environ=environ, seconds=0.00123
     )
     parsed = json.loads(line)
     assert list(parsed)[:4] == ["ts", "level", "logger", "msg"]
     assert (parsed["level"], parsed["logger"], parsed["msg"]) == (
         "INFO",
-        "gunicorn.access",
+        "opsdesk.access",
         "request",
     )
     assert parsed["path"] == "/api/v1/integrations/grafana/***/"
@@ -62,7 +62,7 @@ def test_the_line_has_the_formatters_layout_and_masks_fields():
     assert parsed["remote_addr"] == "192.0.2.7"
     # the same fields through the formatter give the same line, but for the time
     record = logging.makeLogRecord(
-        {"name": "gunicorn.access", "levelname": "INFO", "msg": "request"}
+        {"name": "opsdesk.access", "levelname": "INFO", "msg": "request"}
     )
     for key, value in parsed.items():
         if key not in ("ts", "level", "logger", "msg"):

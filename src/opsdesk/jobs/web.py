@@ -1,73 +1,100 @@
-"""`opsdesk serve`: gunicorn with sync workers, run through gunicorn's Python API.
+"""`opsdesk serve`: uWSGI with preforked workers, run in this process (the ``pyuwsgi``
+package), and the server's access log. See docs/subsystems/jobs.md and decision 0009.
 
-See docs/subsystems/jobs.md. Sync workers because a Django view measured ~7,400 req/s
-under gunicorn with 2 sync workers against ~1,050 under uvicorn on our 2-core machines.
-Static files are served by WhiteNoise from the installed package (WHITENOISE_USE_FINDERS),
-so there is no collectstatic copy that can go stale after an upgrade.
+Why uWSGI: its HTTP handling is C. Under gunicorn's sync workers (Python HTTP parsing, a
+heartbeat file touched, accept and close per request) the server was about half of a
+monitoring repeat's CPU; with uWSGI a repeat took 0.64 instead of 0.92 ms of worker CPU and
+an API ticket create 2.6 instead of 3.0 ms (decision 0009). Static files are served by
+WhiteNoise from the installed package (WHITENOISE_USE_FINDERS), so there is no collectstatic
+copy that can go stale after an upgrade.
 """
 
 from __future__ import annotations
 
 import logging
 import socket
-from datetime import timedelta
+import sys
+import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.wsgi import get_wsgi_application
-from gunicorn.app.base import BaseApplication
-from gunicorn.glogging import Logger
 
-from opsdesk.core.logging import JsonFormatter, MaskPersonalDataFilter, log_line, mask_text_quick
+from opsdesk.core.logging import log_line, mask_text_quick
 from opsdesk.core.masking import path_secrets_masked
+
+ACCESS_LOGGER = "opsdesk.access"
+
+StartResponse = Callable[..., Any]
+WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
 class _PreformattedLine(logging.Formatter):
-    """The access line is built (and masked) by ``JsonAccessLogger.access`` itself."""
+    """The access line is built (and masked) by ``AccessLog`` itself."""
 
     def format(self, record: logging.LogRecord) -> str:
         return str(record.msg)
 
 
-class JsonAccessLogger(Logger):
-    """gunicorn's logger with one JSON line per request and per server message.
+def access_logger_setup() -> logging.Logger:
+    """One JSON line per request on stdout, whatever ``OPSDESK_LOG_LEVEL`` says (as a web
+    server's access log is), not through the root logger's filter and formatter."""
+    logger = logging.getLogger(ACCESS_LOGGER)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(_PreformattedLine())
+        logger.addHandler(handler)
+    return logger
 
+
+class AccessLog:
+    """WSGI middleware writing one access line per request when the application has
+    answered: its time to the response headers and the ``Content-Length`` it declared (0 for
+    a streamed body). The body is not wrapped, so the server still sends files itself.
+
+    The hot path (one per request): the line is one flat ``json.dumps`` with the same keys
+    as ``JsonFormatter`` writes, handed to the handlers ready; a log record through the
+    filter and the formatter masked every field twice and looked up the caller's frame.
     Path, query string, referer and user agent are masked (a search for a caller's number
     must not leave the number in the log), and so are the secrets some paths carry; the
-    client address is kept for abuse handling.
+    client address is kept for abuse handling."""
 
-    The access line is the hot path (one per request; ~15 % of a monitoring repeat when it
-    went through the logging filter and ``JsonFormatter``, which masked every field twice and
-    looked up the caller's frame): it is built here as one flat ``json.dumps`` with the same
-    keys as ``JsonFormatter`` writes and handed to the handlers as a ready line.
-    """
+    def __init__(self, app: WsgiApp, logger: logging.Logger | None = None) -> None:
+        self.app = app
+        self.logger = logger or logging.getLogger(ACCESS_LOGGER)
 
-    def setup(self, cfg: Any) -> None:
-        super().setup(cfg)
-        for handler in self.error_log.handlers:
-            handler.setFormatter(JsonFormatter())
-            handler.addFilter(MaskPersonalDataFilter())
-        for handler in self.access_log.handlers:
-            handler.setFormatter(_PreformattedLine())
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if not self.logger.isEnabledFor(logging.INFO):
+            return self.app(environ, start_response)
+        started = time.perf_counter()
+        answer: list[Any] = ["-", 0]
 
-    def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: timedelta) -> None:
-        if not self.access_log_enabled or not self.access_log.isEnabledFor(logging.INFO):
-            return
+        def recording(status: str, headers: list[tuple[str, str]], *exc: Any) -> Any:
+            answer[0] = status
+            for name, value in headers:
+                if name.lower() == "content-length" and value.isdigit():
+                    answer[1] = int(value)
+            return start_response(status, headers, *exc)
+
+        try:
+            return self.app(environ, recording)
+        finally:
+            self.write(environ, answer[0], answer[1], time.perf_counter() - started)
+
+    def write(self, environ: dict[str, Any], status: Any, sent: int, seconds: float) -> None:
         try:
             line = access_line(
-                logger=self.access_log.name,
-                status=resp.status,
-                sent=getattr(resp, "sent", None) or 0,
-                environ=environ,
-                seconds=request_time.total_seconds(),
+                logger=self.logger.name, status=status, sent=sent, environ=environ, seconds=seconds
             )
             record = logging.LogRecord(
-                self.access_log.name, logging.INFO, __file__, 0, line, None, None
+                self.logger.name, logging.INFO, __file__, 0, line, None, None
             )
-            self.access_log.handle(record)
+            self.logger.handle(record)
         except Exception:
-            self.error_log.exception("could not write the access log")
+            logging.getLogger("opsdesk.jobs.web").exception("could not write the access log")
 
 
 def access_line(
@@ -99,54 +126,77 @@ def _masked(value: Any) -> str:
     return mask_text_quick(str(value))
 
 
-# Settings that only newer gunicorn releases know.
-_OPTIONAL = {"control_socket_disable"}
-
-
-class WebServer(BaseApplication):
-    def __init__(self, options: dict[str, Any]) -> None:
-        self.options = options
-        super().__init__()
-
-    def load_config(self) -> None:
-        for key, value in self.options.items():
-            if key in _OPTIONAL and key not in self.cfg.settings:
-                continue  # an older gunicorn without this setting
-            self.cfg.set(key, value)
-
-    def load(self) -> Any:
-        return get_wsgi_application()
-
-
-def server_options(*, bind: str, workers: int, timeout: int = 30) -> dict[str, Any]:
-    return {
-        "bind": [bind],
-        "workers": workers,
-        "worker_class": "sync",
-        "timeout": timeout,
-        "graceful_timeout": 20,
-        "keepalive": 2,
-        # The application is imported once in the master and forked, so workers start
-        # at once and share WhiteNoise's file index; nothing opens a database connection
-        # at import time.
-        "preload_app": True,
-        # Recycle workers now and then to bound slow leaks; jitter avoids all at once.
-        "max_requests": 5000,
-        "max_requests_jitter": 500,
-        "accesslog": "-",
-        "errorlog": "-",
-        "loglevel": "info",
-        "logger_class": JsonAccessLogger,
-        "proc_name": "opsdesk-web",
-        # gunicorn >= 25 opens one control socket per user by default; two servers on one
-        # machine (tests, CI, a second site) would fight over it.
-        "control_socket_disable": True,
-    }
+def server_args(
+    *, bind: str, workers: int, module: str = "opsdesk.jobs.wsgi:application", timeout: int = 30
+) -> list[str]:
+    """uWSGI's command line for ``opsdesk serve``."""
+    host, _, port = bind.rpartition(":")
+    return [
+        # Its own messages as JSON lines like everything else OpsDesk writes; lines that are
+        # JSON already (Django's logs, the access log) pass as they are.
+        "--logger",
+        "app stdio",
+        "--log-route",
+        r"app ^\{",
+        "--logger",
+        "server stdio",
+        "--log-route",
+        r"server ^[^{]",
+        "--log-encoder",
+        "format:app ${msg}",
+        "--log-encoder",
+        "nl:app",
+        "--log-encoder",
+        'json:server {"ts": "${strftime:%Y-%m-%dT%H:%M:%S%z}", "level": "INFO", '
+        '"logger": "uwsgi", "msg": "${msg}"}',
+        "--log-encoder",
+        "nl:server",
+        "--strict",
+        "--master",
+        "--http-socket",
+        f"{host or '0.0.0.0'}:{port}",  # noqa: S104 - what the operator asked for
+        "--processes",
+        str(workers),
+        # The application is imported once in the master and forked, so workers start at
+        # once and share WhiteNoise's file index; nothing opens a database connection at
+        # import time.
+        "--module",
+        module,
+        "--need-app",
+        "--single-interpreter",
+        # One worker at a time waits in accept(), not all of them woken for each connection.
+        "--thunder-lock",
+        # SIGTERM stops gracefully: requests in progress finish (up to the mercy below).
+        "--die-on-term",
+        "--hook-master-start",
+        "unix_signal:15 gracefully_kill_them_all",
+        "--worker-reload-mercy",
+        "20",
+        "--reload-mercy",
+        "20",
+        # A request running longer than this is killed, its worker replaced.
+        "--harakiri",
+        str(timeout),
+        # Recycle workers now and then to bound slow leaks; the delta avoids all at once.
+        "--max-requests",
+        "5000",
+        "--max-requests-delta",
+        "250",
+        # Headers up to 64 KiB (large cookies); the default 4 KiB refuses them.
+        "--buffer-size",
+        "65535",
+        # uWSGI's own request log is off: AccessLog writes a masked line instead.
+        "--disable-logging",
+        # A client that hangs up early is not the server's error.
+        "--ignore-sigpipe",
+        "--ignore-write-errors",
+        "--disable-write-exception",
+    ]
 
 
 def bind_in_use(bind: str) -> bool:
     """True when something already listens on ``host:port`` (a quick, clear error for
-    `opsdesk run` instead of gunicorn retrying). Unix sockets and odd forms: False."""
+    `opsdesk run` instead of the server retrying). Unix sockets and odd forms: False."""
     host, sep, port = bind.rpartition(":")
     if not sep or not port.isdigit():
         return False
@@ -162,9 +212,12 @@ def bind_in_use(bind: str) -> bool:
 
 
 def run_web_server(*, bind: str, workers: int) -> None:
+    """Serve until stopped; uWSGI takes over this process (its master)."""
+    import pyuwsgi  # only the server process needs it
+
     # WhiteNoise also indexes STATIC_ROOT; an empty one avoids a warning at every start.
     Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
     logging.getLogger("opsdesk.jobs.web").info(
         "web server starting", extra={"bind": bind, "workers": workers}
     )
-    WebServer(server_options(bind=bind, workers=workers)).run()
+    pyuwsgi.run(server_args(bind=bind, workers=workers))

@@ -19,7 +19,7 @@ def default_workers() -> int:
 
 
 class Command(BaseCommand):
-    help = "Serve OpsDesk with gunicorn (sync workers) and WhiteNoise for static files."
+    help = "Serve OpsDesk with uWSGI (preforked workers) and WhiteNoise for static files."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--bind", default="127.0.0.1:8000", help="host:port to listen on.")
