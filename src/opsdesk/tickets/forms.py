@@ -56,7 +56,24 @@ def _blank(label: Any) -> list[tuple[str, Any]]:
     return [("", label)]
 
 
-class StaffChoiceField(forms.ModelChoiceField):
+class _ListedChoices(forms.models.ModelChoiceIterator):
+    """The choices read by one plain query. Django's iterator() reads them through a
+    server-side cursor on PostgreSQL (DECLARE, FETCH, CLOSE: three statements), which for the
+    few dozen staff or teams of a select costs more than it saves (about 0.5 ms each on the
+    ticket page)."""
+
+    def __iter__(self) -> Any:
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.queryset:
+            yield self.choice(obj)
+
+
+class ListedChoiceField(forms.ModelChoiceField):
+    iterator = _ListedChoices
+
+
+class StaffChoiceField(ListedChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return display_name(obj)
 
@@ -181,7 +198,7 @@ class AssignForm(forms.Form):
         empty_label=_("Nobody"),
         widget=FastSelect,
     )
-    team = forms.ModelChoiceField(
+    team = ListedChoiceField(
         queryset=Team.objects.none(),
         required=False,
         label=_("Team"),
