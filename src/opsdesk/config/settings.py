@@ -61,6 +61,9 @@ MIDDLEWARE = [
     # Answers the monitoring webhook without the session, CSRF, auth, locale, messages and
     # htmx middleware below, which do nothing for it (docs/subsystems/alerts.md, "Speed").
     "opsdesk.alerts.middleware.WebhookMiddleware",
+    # Answers API calls that carry a bearer token without the browser's middleware below
+    # (sessions, CSRF, auth, messages, htmx, staff time zone); see api/middleware.py.
+    "opsdesk.api.middleware.ApiTokenMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
