@@ -32,8 +32,7 @@ MAX_ENTRIES = 2048
 class RecentRows:
     """A per-process map of key -> row read at most ``CONFIG_CACHE_SECONDS`` ago."""
 
-    def __init__(self, name: str, *invalidated_by: type[Model] | str) -> None:
-        self.name = name
+    def __init__(self, name: str, *invalidated_by: type[Model]) -> None:
         self._rows: dict[tuple[str, Hashable], tuple[float, Sequence[Any]]] = {}
         for model in invalidated_by:
             # dispatch_uid keeps one receiver per cache however often the module is imported.

@@ -130,8 +130,8 @@ def ticket_create(
             )
             if getattr(ticket, name) not in (None, "")
         }
-        # The reference counter's row stays locked until commit and every new ticket of the
-        # kind waits for it: everything that needs no number is done before it is taken.
+        # The number is drawn right before the INSERT: on PostgreSQL one drawn and not used
+        # is a gap (services/references.py), so nothing that can still fail comes between.
         ticket.reference = reference_next(kind=kind, at=at)
         row_insert(ticket)  # save(force_insert=True), without building the INSERT each time
         ticket_sla_timers_start(ticket=ticket)

@@ -26,16 +26,6 @@ register = template.Library()
 _PLACEHOLDER = "0PLACEHOLDER0"
 
 
-@register.filter
-def event_kind_label(kind: str) -> str:
-    """A timeline entry's kind as the reader's language names it: ``get_kind_display``
-    rebuilt the choices dict on every call, 30 times a ticket page."""
-    try:
-        return str(EventKind(kind).label)
-    except ValueError:  # a kind this version does not know (older data): shown as stored
-        return kind
-
-
 def _url_maker(name: str) -> Any:
     """reverse() once per page, then string formatting per row: reversing three URLs for each
     of 50 rows cost ~6 ms a page. Only for keys made of URL-safe characters (references,
@@ -132,8 +122,13 @@ class _Timeline:
         self.bouncing = _("Now bouncing")
 
     def kind(self, kind: str) -> str:
+        """The entry's kind as the reader's language names it, once per kind and page
+        (``get_kind_display`` rebuilt the choices dict on every call)."""
         if kind not in self.kinds:
-            self.kinds[kind] = event_kind_label(kind)
+            try:
+                self.kinds[kind] = str(EventKind(kind).label)
+            except ValueError:  # a kind this version does not know (older data): as stored
+                self.kinds[kind] = kind
         return self.kinds[kind]
 
     def entry(self, e: TimelineEvent) -> str:
