@@ -133,3 +133,130 @@ def test_the_token_look_up_brings_the_team_ids_staff_scope_needs():
         # The look-up itself (and the last-used stamp on a first use): no team query.
         assert not any("team_id FROM" in q["sql"] for q in captured.captured_queries)
     assert staff_scope(user=User.objects.get(pk=agent.pk)).team_ids == {ops.pk, support.pk}
+
+
+def _stored_events(ticket_id: int) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COUNT(*) FROM tickets_timelineevent WHERE ticket_id = %s", [ticket_id]
+        )
+        return int(cursor.fetchone()[0])
+
+
+def test_inserts_together_send_drawn_rows_as_one_statement_at_the_end():
+    from opsdesk.core.clock import now
+    from opsdesk.core.rows import ids_next, inserts_together, row_insert
+    from opsdesk.tickets.models import TimelineEvent
+    from tests.factories import make_org, make_ticket
+
+    agent = make_staff(team=team("service-operations"))
+    ticket = make_ticket(make_org(), actor=agent)
+    drawn = ids_next([TimelineEvent, TimelineEvent])
+    if connection.vendor != "postgresql":
+        assert drawn is None  # SQLite hands out ids at INSERT: nothing is queued
+        with inserts_together():
+            event = TimelineEvent(ticket=ticket, kind="note", created_at=now(), body="at once")
+            row_insert(event)
+            assert event.pk is not None and _stored_events(ticket.pk) == 2
+        return
+    assert drawn is not None and drawn[1] == drawn[0] + 1
+    before = _stored_events(ticket.pk)
+    with CaptureQueriesContext(connection) as captured, inserts_together():
+        for pk, body in zip(drawn, ("첫째", "second"), strict=True):
+            row_insert(
+                TimelineEvent(pk=pk, ticket=ticket, kind="note", created_at=now(), body=body)
+            )
+        with inserts_together():  # an inner block leaves its rows to the outer one
+            row_insert(
+                TimelineEvent(pk=drawn[1] + 1000, ticket=ticket, kind="note", created_at=now())
+            )
+        assert len(captured) == 0  # queued, not sent
+    assert len(captured) == 1 and captured[0]["sql"].startswith("WITH w0 AS (INSERT")
+    assert _stored_events(ticket.pk) == before + 3
+    assert TimelineEvent.objects.get(pk=drawn[0]).body == "첫째"
+    assert TimelineEvent.objects.get(pk=drawn[1]).body == "second"
+
+
+def test_a_failure_inside_inserts_together_sends_nothing():
+    from opsdesk.core.clock import now
+    from opsdesk.core.rows import ids_next, inserts_together, row_insert
+    from opsdesk.tickets.models import TimelineEvent
+    from tests.factories import make_org, make_ticket
+
+    if connection.vendor != "postgresql":
+        pytest.skip("only PostgreSQL queues (SQLite writes at once)")
+    ticket = make_ticket(make_org(), actor=make_staff(team=team("service-operations")))
+    before = _stored_events(ticket.pk)
+    (pk,) = ids_next([TimelineEvent]) or [0]
+    with pytest.raises(RuntimeError), inserts_together():
+        row_insert(TimelineEvent(pk=pk, ticket=ticket, kind="note", created_at=now()))
+        raise RuntimeError("refused")
+    assert _stored_events(ticket.pk) == before
+    # The queue is gone with its block: the next write outside one runs at once.
+    late = TimelineEvent(ticket=ticket, kind="note", created_at=now())
+    row_insert(late)
+    assert late.pk is not None and _stored_events(ticket.pk) == before + 1
+
+
+def test_a_ticket_opens_in_three_statements_on_postgresql():
+    """The pick of the assignee with its stamp, the drawn reference and ids, and one INSERT
+    of the ticket, its SLA timers and its first timeline entry."""
+    from opsdesk.jobs.models import Timer
+    from opsdesk.tickets.services import ticket_create, ticket_created_event
+    from tests.factories import make_contract, make_org
+
+    ops = team("service-operations")
+    first, second = make_staff(team=ops), make_staff(team=ops)
+    org = make_org()
+    contract = make_contract(org, ("consulting",))
+    ticket_create(actor=first, organisation=org, contract=contract, subject="warm-up")
+    with CaptureQueriesContext(connection) as captured:
+        ticket = ticket_create(
+            actor=first, organisation=org, contract=contract, subject="디스크 사용량 경보"
+        )
+    if connection.vendor == "postgresql":
+        # Tests check the configuration cache's stamp on every use (tests/conftest.py), in
+        # production at most once a second: that one aside.
+        statements = [q["sql"] for q in captured.captured_queries][1:]
+        assert len(statements) == 3, [sql[:80] for sql in statements]
+        assert statements[0].startswith("WITH pick AS") and "UPDATE" in statements[0]
+        assert statements[2].startswith("WITH w0 AS (INSERT INTO")
+    stored = type(ticket).objects.get(pk=ticket.pk)
+    assert stored.reference == ticket.reference and stored.assignee in (first, second)
+    event = ticket_created_event(ticket)
+    assert event is not None and event.ticket_id == ticket.pk
+    assert type(event).objects.get(pk=event.pk).kind == "created"
+    keys = set(Timer.objects.filter(key__endswith=f":{ticket.pk}").values_list("key", flat=True))
+    assert keys == {f"sla:warning:{ticket.pk}", f"sla:breach:{ticket.pk}"}
+    assert stored.due_at is not None
+
+
+def test_the_one_insert_of_a_ticket_is_converted_by_psycopg_once():
+    """psycopg converts placeholders again for every query of more than 50 parameters
+    unless core.rows widens its cache (the ticket's one INSERT has about 60)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    from psycopg import _queries
+
+    from opsdesk.tickets.services import ticket_create
+    from tests.factories import make_org
+
+    agent = make_staff(team=team("service-operations"))
+    org = make_org()
+    for _ in range(2):  # every shape converted once
+        ticket_create(actor=agent, organisation=org, subject="warm-up")
+    before = _queries._query2pg.cache_info()
+    with CaptureQueriesContext(connection) as captured:
+        ticket_create(actor=agent, organisation=org, subject="again")
+    after = _queries._query2pg.cache_info()
+    assert after.misses == before.misses
+    assert after.hits - before.hits == len(captured)
+    # With psycopg's own limit, the INSERT is converted again on every call.
+    widened, _queries.MAX_CACHED_STATEMENT_PARAMS = _queries.MAX_CACHED_STATEMENT_PARAMS, 50
+    try:
+        before = _queries._query2pg.cache_info()
+        ticket_create(actor=agent, organisation=org, subject="narrow")
+        after = _queries._query2pg.cache_info()
+    finally:
+        _queries.MAX_CACHED_STATEMENT_PARAMS = widened
+    assert after.hits - before.hits == len(captured) - 1

@@ -19,6 +19,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Field
 
 from opsdesk.core.clock import now
+from opsdesk.core.rows import statement_defer
 from opsdesk.jobs.models import Timer, TimerState
 
 logger = logging.getLogger("opsdesk.jobs.timers")
@@ -100,13 +101,15 @@ def _upsert_sql(rows: int) -> str:
     return (
         f"INSERT INTO {quote(Timer._meta.db_table)} ({columns}) "  # noqa: S608 - names from the model
         f"VALUES {', '.join([one] * rows)} "
-        f"ON CONFLICT ({quote('key')}) DO UPDATE SET {updates} "
-        f"RETURNING {quote('id')}, {quote('key')}"
+        f"ON CONFLICT ({quote('key')}) DO UPDATE SET {updates}"
     )
 
 
 def timers_schedule(specs: Sequence[TimerSpec]) -> list[Timer]:
-    """:func:`timer_schedule` for several timers in one statement (distinct keys)."""
+    """:func:`timer_schedule` for several timers in one statement (distinct keys).
+
+    Inside ``core.rows.inserts_together`` the statement is only queued and the timers come
+    back without their primary keys."""
     created = now()
     timers = [
         Timer(
@@ -134,8 +137,11 @@ def timers_schedule(specs: Sequence[TimerSpec]) -> list[Timer]:
         for timer in timers
         for field in fields
     ]
+    sql = _upsert_sql(len(timers))
+    if statement_defer(sql, params):
+        return timers
     with conn.cursor() as cursor:
-        cursor.execute(_upsert_sql(len(timers)), params)
+        cursor.execute(f"{sql} RETURNING id, {connection.ops.quote_name('key')}", params)
         ids = {key: pk for pk, key in cursor.fetchall()}
     for timer in timers:
         timer.pk = ids[timer.key]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import connection
@@ -96,7 +97,10 @@ def _round_robin_sql(among: int) -> str:
     and their profile's columns (``STAFF_USER``).
 
     Written out rather than built by the ORM: it runs for every ticket opened in business
-    hours, and building the equivalent queryset cost several times its execution."""
+    hours, and building the equivalent queryset cost several times its execution.
+
+    On PostgreSQL the same statement also stamps the membership (``_STAMPED``), with the
+    stamp as its first parameter."""
     tm = TeamMembership._meta.db_table
     user = User._meta.db_table
     profile = StaffProfile._meta.db_table
@@ -104,13 +108,22 @@ def _round_robin_sql(among: int) -> str:
     lock = ""
     if connection.features.has_select_for_update_skip_locked:
         lock = "FOR UPDATE OF m SKIP LOCKED"
-    return (
-        f"SELECT m.id, (SELECT MAX(last_assigned_at) FROM {tm} WHERE team_id = %s), "  # noqa: S608 - names from models
-        f"{STAFF_USER.columns()} "
+    pick = (
+        f"SELECT m.id AS membership, (SELECT MAX(last_assigned_at) FROM {tm} WHERE team_id = %s) "  # noqa: S608 - names from models
+        f"AS latest, {STAFF_USER.columns()} "
         f"FROM {tm} m JOIN {user} u ON u.id = m.user_id JOIN {profile} p ON p.user_id = u.id "
         f"WHERE m.team_id = %s AND m.role IN (%s, %s) AND u.is_active AND p.is_active "
         f"AND p.is_available {in_among} "
         f"ORDER BY m.last_assigned_at IS NOT NULL, m.last_assigned_at, m.id LIMIT 1 {lock}"
+    )
+    if connection.vendor != "postgresql":
+        return pick
+    # One round trip instead of two: the stamp is the later of now and just after the
+    # team's latest (see round_robin_pick), written by a data-modifying CTE.
+    return (
+        f"WITH pick AS ({pick}), stamped AS (UPDATE {tm} SET last_assigned_at = "  # noqa: S608 - names from models
+        "GREATEST(%s::timestamptz, pick.latest + interval '1 microsecond') "
+        f"FROM pick WHERE {tm}.id = pick.membership) SELECT * FROM pick"
     )
 
 
@@ -135,20 +148,24 @@ def round_robin_pick(*, team: Team, among: list[int] | None = None) -> User | No
     # anyone's, so the order holds even when two assignments share a clock reading (coarse
     # clocks, frozen time in tests).
     roles = [MemberRole.AGENT.value, MemberRole.ENGINEER.value]
-    params: list[int | str] = [team.pk, team.pk, *roles, *(among or [])]
+    params: list[Any] = [team.pk, team.pk, *roles, *(among or [])]
+    stamp = now()
+    stamped_at_once = connection.vendor == "postgresql"
+    if stamped_at_once:
+        params.append(connection.ops.adapt_datetimefield_value(stamp))
     with connection.cursor() as cursor:
         cursor.execute(_round_robin_sql(len(among or [])), params)
         row = cursor.fetchone()
         if row is None:
             return None
-        membership_id, team_latest = row[0], _aware(row[1])
-        stamp = now()
-        if team_latest is not None and team_latest >= stamp:
-            stamp = team_latest + timedelta(microseconds=1)
-        cursor.execute(
-            f"UPDATE {TeamMembership._meta.db_table} SET last_assigned_at = %s WHERE id = %s",  # noqa: S608
-            [connection.ops.adapt_datetimefield_value(stamp), membership_id],
-        )
+        if not stamped_at_once:
+            membership_id, team_latest = row[0], _aware(row[1])
+            if team_latest is not None and team_latest >= stamp:
+                stamp = team_latest + timedelta(microseconds=1)
+            cursor.execute(
+                f"UPDATE {TeamMembership._meta.db_table} SET last_assigned_at = %s WHERE id = %s",  # noqa: S608
+                [connection.ops.adapt_datetimefield_value(stamp), membership_id],
+            )
     return staff_user_from_row(row, start=2)
 
 

@@ -70,10 +70,13 @@ def _event(
     data: dict[str, Any] | None = None,
     at: datetime | None = None,
     sla_refresh: bool = True,
+    pk: int | None = None,
 ) -> TimelineEvent:
     """Append to the timeline, and refresh the SLA deadline when the write can move a clock
-    (``sla_refresh=False``: the caller has done it, as ticket_create does before its INSERT)."""
+    (``sla_refresh=False``: the caller has done it, as ticket_create does before its INSERT).
+    ``pk``: an id drawn beforehand (``core.rows.ids_next``)."""
     event = TimelineEvent(
+        pk=pk,
         ticket=ticket,
         kind=kind,
         created_at=at or now(),

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from opsdesk.core.clock import now
 from opsdesk.core.configcache import config_scope
 from opsdesk.core.errors import InvalidInput
-from opsdesk.core.rows import row_insert
+from opsdesk.core.rows import inserts_together, row_insert
 from opsdesk.sla.services import ticket_sla_open, ticket_sla_timers_start
 from opsdesk.tenancy.models import Contact, Contract, Organisation, Team
 from opsdesk.tickets.enums import (
@@ -34,7 +34,7 @@ from opsdesk.tickets.services._common import (
     _validate_choice,
     _validate_links,
 )
-from opsdesk.tickets.services.references import reference_next
+from opsdesk.tickets.services.references import reference_and_ids
 
 
 def ticket_create(
@@ -132,20 +132,25 @@ def ticket_create(
         }
         # The number is drawn right before the INSERT: on PostgreSQL one drawn and not used
         # is a gap (services/references.py), so nothing that can still fail comes between.
-        ticket.reference = reference_next(kind=kind, at=at)
-        row_insert(ticket)  # save(force_insert=True), without building the INSERT each time
-        ticket_sla_timers_start(ticket=ticket)
-        ticket._created_event = _event(  # type: ignore[attr-defined]  # see ticket_created_event
-            ticket=ticket,
-            kind=EventKind.CREATED,
-            actor=actor,
-            actor_label=actor_label,
-            changes=snapshot,
-            body=description,
-            data={"routed": route.team is not None and team is None, "mode": route.mode},
-            at=at,
-            sla_refresh=False,
-        )
+        # The ticket's and its first entry's ids come with it, so that on PostgreSQL the
+        # ticket, its SLA timers and that entry go out as one statement.
+        ticket.reference, ids = reference_and_ids(kind=kind, at=at, models=(Ticket, TimelineEvent))
+        ticket.pk, event_id = ids or (None, None)
+        with inserts_together():
+            row_insert(ticket)  # save(force_insert=True), without building the INSERT each time
+            ticket_sla_timers_start(ticket=ticket)
+            ticket._created_event = _event(  # type: ignore[attr-defined]  # see ticket_created_event
+                ticket=ticket,
+                kind=EventKind.CREATED,
+                actor=actor,
+                actor_label=actor_label,
+                changes=snapshot,
+                body=description,
+                data={"routed": route.team is not None and team is None, "mode": route.mode},
+                at=at,
+                sla_refresh=False,
+                pk=event_id,
+            )
         return ticket
 
 

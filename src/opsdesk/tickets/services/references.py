@@ -20,12 +20,15 @@ upgrade or a bulk load (``reference_counters_sync``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import DatabaseError, connection
+from django.db.models import Model
 
+from opsdesk.core.rows import ids_next
 from opsdesk.tickets.enums import TicketKind
 from opsdesk.tickets.models import ReferenceSequence
 
@@ -38,13 +41,28 @@ _ready: set[tuple[str, str]] = set()
 def reference_next(*, kind: str, at: datetime) -> str:
     """Next public reference, e.g. CSR-2026-000123; the year is the support centre's local
     year."""
+    return reference_and_ids(kind=kind, at=at)[0]
+
+
+def reference_and_ids(
+    *, kind: str, at: datetime, models: Sequence[type[Model]] = ()
+) -> tuple[str, list[int] | None]:
+    """:func:`reference_next`, and on PostgreSQL the next primary key of each of ``models``
+    drawn in the same statement (``core.rows.ids_next``; None on SQLite), so that a new
+    ticket and its first rows can go out as one INSERT (``core.rows.inserts_together``)."""
     prefix = REFERENCE_PREFIX[TicketKind(kind)]
     year = at.astimezone(ZoneInfo(settings.TIME_ZONE)).year
+    ids: list[int] | None = None
     if connection.vendor == "postgresql":
-        value = _sequence_next(prefix, year)
+        name = sequence_name(prefix, year)
+        if (connection.alias, name) not in _ready:
+            _sequence_ensure(prefix, year)
+        drawn = ids_next(models, also=[name])
+        assert drawn is not None  # noqa: S101 - PostgreSQL draws
+        *ids, value = drawn
     else:
         value = _row_next(prefix, year)
-    return f"{prefix}-{year}-{value:06d}"
+    return f"{prefix}-{year}-{value:06d}", ids
 
 
 def _row_next(prefix: str, year: int) -> int:
@@ -66,16 +84,6 @@ def _row_next(prefix: str, year: int) -> int:
 
 def sequence_name(prefix: str, year: int) -> str:
     return f"tickets_ref_{prefix.lower()}_{year}"
-
-
-def _sequence_next(prefix: str, year: int) -> int:
-    name = sequence_name(prefix, year)
-    if (connection.alias, name) not in _ready:
-        _sequence_ensure(prefix, year)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(%s::regclass)", [name])
-        row = cursor.fetchone()
-    return int(row[0])
 
 
 def _sequence_ensure(prefix: str, year: int) -> None:
