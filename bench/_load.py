@@ -180,11 +180,15 @@ class Server:
 
     def __init__(self, env: dict[str, str], workers: int) -> None:
         self.port = free_port()
+        # OPSDESK_BENCH_SERVER_LOG=FILE keeps the server's output (access lines with each
+        # request's duration) for looking into a slow run; by default it is dropped.
+        log_path = os.environ.get("OPSDESK_BENCH_SERVER_LOG")
+        log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
             [OPSDESK, "serve", "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers)],
             env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT if log_path else subprocess.DEVNULL,
         )
         for _ in range(120):
             try:
