@@ -79,8 +79,7 @@ def test_a_new_alert_reads_no_rule_or_silence_rows_once_cached(make_integration)
     assert _rows_read(captured, "alerts_silence") == []
     assert _rows_read(captured, "alerts_mappingrule") == []
     # the alerts app's own statements: the repeat UPDATE that missed, the locked read of
-    # known alerts, the group lookup (PostgreSQL: again under the group-key lock), the group
-    # and the alert; no recount of the new group
+    # known alerts, the group lookup, the group and the alert; no recount of the new group
     expected = [
         ("UPDATE", "alerts_alert"),
         ("SELECT", "alerts_alert"),
@@ -89,7 +88,13 @@ def test_a_new_alert_reads_no_rule_or_silence_rows_once_cached(make_integration)
         ("INSERT", "alerts_alert"),
     ]
     if connection.vendor == "postgresql":
-        expected.insert(3, ("SELECT", "alerts_alertgroup"))
+        # The lookup takes the group-key lock and looks again once it holds it; the group,
+        # the alert, the incident with its timers and both timeline entries are one INSERT.
+        expected[3:] = [("SELECT", "alerts_alertgroup"), ("WITH", "alerts_alertgroup")]
+        insert = captured.captured_queries[-1]["sql"]
+        for table in ("alerts_alert", "tickets_ticket", "jobs_timer", "tickets_timelineevent"):
+            assert f'INSERT INTO "{table}"' in insert, table
+        assert insert.count('INSERT INTO "tickets_timelineevent"') == 2
     assert _alerts_statements(captured) == expected
     # a matching rule: that one rule is read, with its organisation and contract
     with CaptureQueriesContext(connection) as captured:

@@ -232,7 +232,7 @@ def ids_next(models: Sequence[type[Model]], *, also: Sequence[str] = ()) -> list
     conn = connections[DEFAULT_DB_ALIAS]
     if conn.vendor != "postgresql":
         return None
-    names = [_pk_sequence(model) for model in models] + list(also)
+    names = [pk_sequence(model) for model in models] + list(also)
     with conn.cursor() as cursor:
         cursor.execute(
             "SELECT " + ", ".join(["nextval(%s::regclass)"] * len(names)),
@@ -242,7 +242,9 @@ def ids_next(models: Sequence[type[Model]], *, also: Sequence[str] = ()) -> list
     return [int(value) for value in row]
 
 
-def _pk_sequence(model: type[Model]) -> str:
+def pk_sequence(model: type[Model]) -> str:
+    """The name of the PostgreSQL sequence behind ``model``'s primary key (looked up once
+    per process), for drawing ids inside a statement of one's own (``nextval``)."""
     table = model._meta.db_table
     conn = connections[DEFAULT_DB_ALIAS]
     name = _pk_sequences.get((conn.vendor, table))

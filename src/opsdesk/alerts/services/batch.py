@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.db.models import Model
+
 from opsdesk.alerts.enums import (
     AlertSeverity,
 )
@@ -55,3 +57,13 @@ class Batch:
     # Incidents this call opened: their timeline entries need no lock (the transaction
     # holds their new rows).
     opened: set[int] = field(default_factory=set)
+    # Group keys whose advisory lock this transaction holds (PostgreSQL).
+    locked: set[str] = field(default_factory=set)
+    # Primary keys drawn ahead with a group look-up (PostgreSQL), by model: a new alert's
+    # rows then go out as one statement (core.rows.inserts_together). One not used is a gap.
+    ids: dict[type[Model], list[int]] = field(default_factory=dict)
+
+    def id_take(self, model: type[Model]) -> int | None:
+        """A drawn primary key for a new ``model`` row, or None (the INSERT assigns one)."""
+        pool = self.ids.get(model)
+        return pool.pop() if pool else None

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count, Model, Q
 from django.utils.translation import gettext as _
 
 from opsdesk.alerts.enums import (
@@ -32,10 +32,10 @@ from opsdesk.alerts.sources.base import (
     clip,
 )
 from opsdesk.core.errors import InvalidInput
-from opsdesk.core.rows import RowReader, row_insert
+from opsdesk.core.rows import RowReader, pk_sequence, row_insert
 from opsdesk.oncall.services import escalation_start
 from opsdesk.tickets.enums import Channel, Status, TicketKind
-from opsdesk.tickets.models import Ticket
+from opsdesk.tickets.models import Ticket, TimelineEvent
 from opsdesk.tickets.services import (
     ticket_create,
     ticket_status_change,
@@ -49,9 +49,10 @@ def group_for_firing(batch: Batch, item: AlertInput, *, silenced: bool) -> Alert
     group's incident then."""
     key = group_key(integration=batch.integration, item=item)
     group = _group_current(batch, key)
-    if (group is None or not group_reusable(batch, group)) and _group_key_lock(batch, key):
-        batch.groups.pop(key, None)  # look again: a call we waited for may have opened it
-        group = _group_current(batch, key)
+    if (group is None or not group_reusable(batch, group)) and key in batch.locked:
+        # The look-up that took the lock read before it was granted (one statement, one
+        # snapshot): look again, now that a call we waited for has committed its group.
+        group = batch.groups[key] = _group_latest(batch, key, draw=(AlertGroup,))
     if group is None or not group_reusable(batch, group):
         group = _group_open(batch, key, item, silenced=silenced)
         batch.fresh[group.pk] = 0
@@ -81,21 +82,10 @@ def group_key(*, integration: Integration, item: AlertInput) -> str:
 _GROUP_LOCK_SPACE = 0x0A1E
 
 
-def _group_key_lock(batch: Batch, key: str) -> bool:
-    """PostgreSQL: hold a transaction lock on (integration, group key) before opening a
-    group, so two calls bringing the first alerts of one group at the same instant open one
-    incident, not two (the second waits, then finds the first's group). SQLite needs none:
-    its transactions take the write lock at BEGIN and never overlap. True if it locked."""
-    if connection.vendor != "postgresql":
-        return False
+def _group_lock_keys(batch: Batch, key: str) -> list[int]:
+    """pg_advisory_xact_lock's two int4 keys for (integration, group key)."""
     digest = zlib.crc32(f"{batch.integration.pk}|{key}".encode())
-    with connection.cursor() as cursor:
-        # int4 range: the crc32 folded to a signed 32-bit value.
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(%s, %s)",
-            [_GROUP_LOCK_SPACE, digest - 2**32 if digest >= 2**31 else digest],
-        )
-    return True
+    return [_GROUP_LOCK_SPACE, digest - 2**32 if digest >= 2**31 else digest]
 
 
 # Every new alert looks its group up: written out (core.rows, decision 0007), as the
@@ -105,22 +95,55 @@ _GROUP = RowReader((AlertGroup, "g"), (Ticket, "t"))
 
 def _group_current(batch: Batch, key: str) -> AlertGroup | None:
     if key not in batch.groups:
-        batch.groups[key] = _group_latest(integration_id=batch.integration.pk, key=key)
+        batch.groups[key] = _group_latest(
+            batch, key, lock=connection.vendor == "postgresql", draw=(Alert, TimelineEvent)
+        )
     return batch.groups[key]
 
 
-def _group_latest(*, integration_id: int, key: str) -> AlertGroup | None:
-    """The newest group of ``key``, with its incident loaded."""
+def _group_latest(
+    batch: Batch, key: str, *, lock: bool = False, draw: Sequence[type[Model]] = ()
+) -> AlertGroup | None:
+    """The newest group of ``key``, with its incident loaded.
+
+    PostgreSQL only, in the same statement: ``lock`` takes the transaction's advisory lock
+    on (integration, key), so two calls bringing the first alerts of one group at the same
+    instant open one incident, not two (the second waits, then finds the first's group; see
+    group_for_firing); ``draw`` draws a primary key of each model into ``batch.ids``. SQLite
+    needs no lock: its transactions take the write lock at BEGIN and never overlap."""
     quote = connection.ops.quote_name
     sql = (
         f"SELECT {_GROUP.columns()} FROM {quote(AlertGroup._meta.db_table)} g "  # noqa: S608 - names from models
         f"LEFT JOIN {quote(Ticket._meta.db_table)} t ON t.id = g.incident_id "
         "WHERE g.integration_id = %s AND g.group_key = %s ORDER BY g.id DESC LIMIT 1"
     )
-    found = _GROUP.fetch_one(sql, [integration_id, key])
-    if found is None:
+    params: list[Any] = [batch.integration.pk, key]
+    heads: list[str] = []
+    if connection.vendor == "postgresql" and (lock or draw):
+        head_params: list[Any] = []
+        if lock:
+            heads.append("pg_advisory_xact_lock(%s, %s)")
+            head_params += _group_lock_keys(batch, key)
+        heads += ["nextval(%s::regclass)"] * len(draw)
+        head_params += [pk_sequence(model) for model in draw]
+        # One row whatever the look-up finds: the lock and the ids come with it.
+        sql = (
+            f"SELECT {', '.join(heads)}, found.* FROM (SELECT 1) AS one "  # noqa: S608 - fixed text
+            f"LEFT JOIN LATERAL ({sql}) AS found ON true"
+        )
+        params = head_params + params
+    row = _GROUP.fetch_row(sql, params)
+    assert row is not None or not heads  # noqa: S101 - the outer join gives one row
+    if row is None:
         return None
-    group, incident = found
+    if lock and heads:
+        batch.locked.add(key)
+    first = 1 if lock and heads else 0
+    for model, value in zip(draw if heads else (), row[first : len(heads)], strict=True):
+        batch.ids.setdefault(model, []).append(int(value))
+    group, incident = _GROUP.instances(row[len(heads) :])
+    if group is None:
+        return None
     assert isinstance(group, AlertGroup)  # noqa: S101 - the row is a group's
     AlertGroup.incident.field.set_cached_value(group, incident)
     return group
@@ -153,6 +176,7 @@ def _group_open(batch: Batch, key: str, item: AlertInput, *, silenced: bool) -> 
     )
     if not silenced:
         _group_incident_open(batch, group, item)
+    group.pk = batch.id_take(AlertGroup)  # drawn: the INSERT may wait for the alert's
     row_insert(group)  # save(force_insert=True) without building the INSERT (core.rows)
     batch.groups[key] = group
     return group
@@ -296,4 +320,5 @@ def note(batch: Batch, group: AlertGroup, body: str, item: AlertInput) -> None:
         actor_label=batch.integration.name,
         body=body,
         data=data,
+        pk=batch.id_take(TimelineEvent),
     )

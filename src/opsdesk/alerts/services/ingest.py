@@ -34,7 +34,7 @@ from opsdesk.alerts.sources.base import (
 )
 from opsdesk.core.clock import now
 from opsdesk.core.configcache import config_scope
-from opsdesk.core.rows import RowReader, row_insert
+from opsdesk.core.rows import RowReader, inserts_together, row_insert
 from opsdesk.tickets.models import Ticket
 
 # Fingerprints per UPDATE of the repeat path (well below every database's parameter limit).
@@ -207,7 +207,10 @@ def _known_locked(*, integration_id: int, fingerprints: list[str]) -> dict[str, 
 
 def _alert_new(batch: Batch, item: AlertInput) -> None:
     """One INSERT with the group already chosen; a resolved or unknown alert never seen
-    firing is stored and opens nothing."""
+    firing is stored and opens nothing.
+
+    On PostgreSQL a firing alert's rows (a new group and its incident, the alert, its
+    timeline entry) go out as one statement, with the ids the group look-up drew."""
     alert = Alert(
         integration=batch.integration,
         fingerprint=item.fingerprint,
@@ -216,15 +219,17 @@ def _alert_new(batch: Batch, item: AlertInput) -> None:
         last_seen=batch.at,
     )
     _alert_fill(alert, item)
-    group = None
-    if item.status == AlertStatus.FIRING:
-        alert.is_silenced = is_silenced(batch, item.labels)
-        group = group_for_firing(batch, item, silenced=alert.is_silenced)
-        alert.group = group
-    row_insert(alert)  # save(force_insert=True) without building the INSERT (core.rows)
-    batch.result.created += 1
-    if group is not None:
-        firing_noted(batch, group, item)
+    with inserts_together():
+        group = None
+        if item.status == AlertStatus.FIRING:
+            alert.is_silenced = is_silenced(batch, item.labels)
+            group = group_for_firing(batch, item, silenced=alert.is_silenced)
+            alert.group = group
+        alert.pk = batch.id_take(Alert)
+        row_insert(alert)  # save(force_insert=True) without building the INSERT (core.rows)
+        batch.result.created += 1
+        if group is not None:
+            firing_noted(batch, group, item)
 
 
 def _alert_fill(alert: Alert, item: AlertInput) -> None:

@@ -88,13 +88,15 @@ def ticket_system_event_add(
     data: dict[str, Any] | None = None,
     is_internal: bool = True,
     new_ticket: bool = False,
+    pk: int | None = None,
 ) -> TimelineEvent:
     """Something a system did or saw on the ticket (an alert repeated, a mail bounced):
     recorded on the timeline without changing any field.
 
     ``new_ticket``: the ticket was opened in the caller's transaction (a monitoring incident
     and its escalation), which holds the new row: nothing to lock, and no savepoint or
-    ``updated_at`` bump to pay for."""
+    ``updated_at`` bump to pay for. ``pk``: an id drawn beforehand (``core.rows.ids_next``).
+    """
     if new_ticket and not transaction.get_connection().in_atomic_block:
         raise RuntimeError("new_ticket=True runs in the transaction that opened the ticket")
     with contextlib.nullcontext() if new_ticket else transaction.atomic():
@@ -107,6 +109,7 @@ def ticket_system_event_add(
             body=body,
             is_internal=is_internal,
             data=data,
+            pk=pk,
         )
 
 
