@@ -77,6 +77,9 @@ from opsdesk.tenancy.selectors import contract_get_by_code, organisation_get
 router = Router(tags=["integrations"])
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 5
+# WSGI environ key the repeats' fast path (alerts/fastpath.py) sets on a call it passes on
+# after its repeat UPDATE counted nothing. Not a header: clients cannot set it.
+REPEATS_TRIED = "opsdesk.alerts.repeats_tried"
 
 
 def _retry_later(detail: str) -> HttpResponse:
@@ -96,7 +99,11 @@ def integration_webhook_api(request: HttpRequest, kind: str, token: str) -> Http
     """Receive alerts from a monitoring system (see docs/subsystems/alerts.md)."""
     try:
         outcome = webhook_receive(
-            kind=kind, token=token, body=request.body, headers=request.headers
+            kind=kind,
+            token=token,
+            body=request.body,
+            headers=request.headers,
+            repeats_tried=bool(request.META.get(REPEATS_TRIED)),
         )
     except OperationalError:
         log.warning("alert webhook refused: database overloaded", exc_info=True)

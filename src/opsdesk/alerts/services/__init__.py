@@ -35,6 +35,7 @@ from opsdesk.alerts.services.webhook import (
     dead_letter_record,
     headers_masked,
     webhook_receive,
+    webhook_repeats_count,
 )
 
 __all__ = [
@@ -61,4 +62,5 @@ __all__ = [
     "silence_update",
     "sns_subscription_record",
     "webhook_receive",
+    "webhook_repeats_count",
 ]

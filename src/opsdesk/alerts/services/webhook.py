@@ -20,7 +20,7 @@ from opsdesk.alerts.models import (
 )
 from opsdesk.alerts.selectors import integration_for_token
 from opsdesk.alerts.services.batch import IngestResult
-from opsdesk.alerts.services.ingest import alert_ingest
+from opsdesk.alerts.services.ingest import alert_ingest, alert_repeats_only
 from opsdesk.alerts.services.subscriptions import sns_subscription_record
 from opsdesk.alerts.sources import ADAPTERS
 from opsdesk.alerts.sources.base import (
@@ -93,11 +93,35 @@ def _inbound(*, integration: Integration, body: bytes, headers: Mapping[str, str
 PARSE_ERRORS = (SourceError, ValueError, TypeError, KeyError, AttributeError, IndexError)
 
 
-def webhook_receive(
+def webhook_repeats_count(
     *, kind: str, token: str, body: bytes, headers: Mapping[str, str]
+) -> int | None:
+    """A call that only repeats known alerts in their state: count them (committed) and
+    return how many. None, having written nothing, for any other call, which
+    ``webhook_receive`` then takes (``repeats_tried=True`` once it got this far): a new
+    alert or a state change, an SNS subscription, an unknown token, a bad signature or a
+    malformed body (dead-lettered there, once)."""
+    adapter = ADAPTERS.get(kind)
+    integration = integration_for_token(kind=kind, token=token) if adapter else None
+    if adapter is None or integration is None:
+        return None
+    try:
+        inbound = _inbound(integration=integration, body=body, headers=headers)
+        adapter.authenticate(inbound)
+        parsed = adapter.parse(inbound)
+    except (SignatureError, *PARSE_ERRORS):
+        return None
+    if parsed.subscription is not None:
+        return None
+    return alert_repeats_only(integration=integration, alerts=parsed.alerts)
+
+
+def webhook_receive(
+    *, kind: str, token: str, body: bytes, headers: Mapping[str, str], repeats_tried: bool = False
 ) -> WebhookResult:
     """Take one webhook call. Raises NotFound (unknown kind or token), SignatureInvalid or
-    InvalidInput; every refused call with a known kind is kept as a dead letter."""
+    InvalidInput; every refused call with a known kind is kept as a dead letter.
+    ``repeats_tried``: see ``alert_ingest``."""
     adapter = ADAPTERS.get(kind)
     if adapter is None:
         raise NotFound(_("Unknown integration kind."))
@@ -129,15 +153,19 @@ def webhook_receive(
     if parsed.subscription is not None:
         # Raises SubscriptionUnconfirmed (503: SNS sends it again) when SNS is unreachable.
         sns_subscription_record(integration=integration, request=parsed.subscription)
-    result = _ingest_retrying(integration=integration, alerts=parsed.alerts)
+    result = _ingest_retrying(
+        integration=integration, alerts=parsed.alerts, repeats_tried=repeats_tried
+    )
     return WebhookResult(ingest=result, subscription=parsed.subscription is not None)
 
 
-def _ingest_retrying(*, integration: Integration, alerts: list[AlertInput]) -> IngestResult:
+def _ingest_retrying(
+    *, integration: Integration, alerts: list[AlertInput], repeats_tried: bool
+) -> IngestResult:
     """Two calls that race to create the same new alert: the loser retries as a repeat."""
     if not alerts:
         return IngestResult()
     try:
-        return alert_ingest(integration=integration, alerts=alerts)
+        return alert_ingest(integration=integration, alerts=alerts, repeats_tried=repeats_tried)
     except IntegrityError:
         return alert_ingest(integration=integration, alerts=alerts)

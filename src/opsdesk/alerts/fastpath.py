@@ -1,0 +1,140 @@
+"""The monitoring webhook's repeats, answered before Django. See docs/subsystems/alerts.md
+("Speed").
+
+Nearly every call a monitoring system makes repeats alerts OpsDesk already holds in the
+same state, and counting them is one UPDATE. Django's request handling around it (request
+and response objects, signals, the middleware chain, the API's view) cost as much CPU as
+the work itself (profiled). :class:`WebhookRepeats` wraps the WSGI application `opsdesk
+serve` runs: for ``POST`` to the webhook it reads the body and asks the same services
+(``webhook_repeats_count``: the integration, the adapter's authentication and parsing, the
+repeat UPDATE). If every alert was a repeat it answers as the API would; for anything else
+— a new alert, a state change, an SNS subscription, an unknown token, a bad signature or
+body — nothing has been written, and Django takes the call with the body as read, told
+that the repeat UPDATE was tried (``REPEATS_TRIED``) so it is not run twice. Calls with
+no ``Content-Length``, a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE``, or that Django would
+redirect to HTTPS go to Django unread.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError, close_old_connections
+
+from opsdesk.alerts.apis import REPEATS_TRIED
+from opsdesk.alerts.middleware import webhook_path_pattern
+from opsdesk.alerts.services import webhook_repeats_count
+from opsdesk.alerts.sources import ADAPTERS
+
+log = logging.getLogger(__name__)
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class WebhookRepeats:
+    def __init__(self, app: WSGIApp) -> None:
+        self.app = app
+        self.pattern: re.Pattern[str] | None = None
+        self.resolved = False  # the URLconf is read on the first call, not at import
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD") == "POST":
+            if not self.resolved:
+                self.pattern, self.resolved = webhook_path_pattern(), True
+            match = self.pattern.match(environ.get("PATH_INFO", "")) if self.pattern else None
+            if match is not None and match["kind"] in ADAPTERS:
+                answer = self._repeats(environ, kind=match["kind"], token=match["token"])
+                if answer is not None:
+                    start_response("200 OK", _headers(environ, len(answer)))
+                    return [answer]
+        return self.app(environ, start_response)
+
+    def _repeats(self, environ: dict[str, Any], *, kind: str, token: str) -> bytes | None:
+        """The answer to a repeats-only call, or None (the body put back for Django)."""
+        if _redirected(environ):
+            return None
+        try:
+            size = int(environ.get("CONTENT_LENGTH") or "")
+        except ValueError:
+            return None
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if size <= 0 or (limit is not None and size > limit):
+            return None
+        body = environ["wsgi.input"].read(size)
+        environ["wsgi.input"] = io.BytesIO(body)
+        # What Django's request_started and request_finished do for the database: drop a
+        # connection past its age or broken by an earlier request.
+        close_old_connections()
+        try:
+            counted = webhook_repeats_count(
+                kind=kind, token=token, body=body, headers=_request_headers(environ)
+            )
+        except DatabaseError:
+            # Django's path answers it (503 when the database is overloaded).
+            log.warning("alert webhook: the repeats' fast path passed on", exc_info=True)
+            return None
+        finally:
+            close_old_connections()
+        if counted is None:
+            environ[REPEATS_TRIED] = True
+            return None
+        # The API's answer (IngestOut), byte for byte as JsonResponse writes it.
+        return json.dumps(
+            {"created": 0, "updated": counted, "incidents": [], "subscription": False}
+        ).encode()
+
+
+def _request_headers(environ: dict[str, Any]) -> dict[str, str]:
+    headers = {
+        key[5:].replace("_", "-").lower(): value
+        for key, value in environ.items()
+        if key.startswith("HTTP_")
+    }
+    for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        if environ.get(key):
+            headers[key.replace("_", "-").lower()] = environ[key]
+    return headers
+
+
+def _secure(environ: dict[str, Any]) -> bool:
+    """HttpRequest.is_secure() on the environ."""
+    if settings.SECURE_PROXY_SSL_HEADER:
+        header, secure_value = settings.SECURE_PROXY_SSL_HEADER
+        value = environ.get(header)
+        if value is not None:
+            return bool(value.split(",")[0].strip() == secure_value)
+    return bool(environ.get("wsgi.url_scheme") == "https")
+
+
+def _redirected(environ: dict[str, Any]) -> bool:
+    """Django's SecurityMiddleware would send this call to HTTPS instead."""
+    return bool(settings.SECURE_SSL_REDIRECT) and not _secure(environ)
+
+
+def _headers(environ: dict[str, Any], length: int) -> list[tuple[str, str]]:
+    """What the API's answer carries: its content type and SecurityMiddleware's headers."""
+    headers = [("Content-Type", "application/json"), ("Content-Length", str(length))]
+    if settings.SECURE_HSTS_SECONDS and _secure(environ):
+        hsts = f"max-age={settings.SECURE_HSTS_SECONDS}"
+        if settings.SECURE_HSTS_INCLUDE_SUBDOMAINS:
+            hsts += "; includeSubDomains"
+        if settings.SECURE_HSTS_PRELOAD:
+            hsts += "; preload"
+        headers.append(("Strict-Transport-Security", hsts))
+    if settings.SECURE_CONTENT_TYPE_NOSNIFF:
+        headers.append(("X-Content-Type-Options", "nosniff"))
+    policy = settings.SECURE_REFERRER_POLICY
+    if policy:
+        text = policy if isinstance(policy, str) else ",".join(policy)
+        headers.append(("Referrer-Policy", text))
+    if settings.SECURE_CROSS_ORIGIN_OPENER_POLICY:
+        headers.append(("Cross-Origin-Opener-Policy", settings.SECURE_CROSS_ORIGIN_OPENER_POLICY))
+    return headers
