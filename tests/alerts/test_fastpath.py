@@ -187,3 +187,18 @@ def test_malformed_bodies_and_bodies_without_length_reach_django(make_integratio
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 64
     assert call(application, integration, body)[0].startswith("400")  # too large for Django
     assert Alert.objects.get().count == 1
+
+
+def test_a_failing_fast_path_leaves_the_call_to_django(make_integration, monkeypatch, caplog):
+    integration = make_integration("alertmanager")
+    body = _body(am_alert())
+    call(application, integration, body)
+
+    def broken(**kwargs: object) -> None:
+        raise RuntimeError("a bug in the shortcut")
+
+    monkeypatch.setattr("opsdesk.alerts.fastpath.webhook_repeats_count", broken)
+    status, _, out = call(application, integration, body)
+    assert status == "200 OK" and json.loads(out)["updated"] == 1
+    assert Alert.objects.get().count == 2
+    assert "fast path failed" in caplog.text

@@ -81,6 +81,9 @@ class WebhookRepeats:
             # Django's path answers it (503 when the database is overloaded).
             log.warning("alert webhook: the repeats' fast path passed on", exc_info=True)
             return None
+        except Exception:  # a shortcut must never fail a call that Django would take
+            log.exception("alert webhook: the repeats' fast path failed; Django takes the call")
+            return None
         finally:
             close_old_connections()
         if counted is None:
