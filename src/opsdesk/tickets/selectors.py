@@ -42,6 +42,17 @@ class TicketFilters:
     due_within_minutes: int | None = None
 
 
+# What a ticket row shows, as select_related paths (tickets_attach_related loads the same).
+TICKET_ROW_RELATED = (
+    "organisation",
+    "contact",
+    "contract",
+    "team",
+    "technical_team",
+    "assignee__staff_profile",
+)
+
+
 def tickets_attach_related(tickets: Sequence[Ticket]) -> None:
     """Load what a ticket row shows (organisation, contact, contract, teams, assignee and
     profile) with one query per table instead of joins.
@@ -93,10 +104,18 @@ def access_ticket(*, actor: User | AnonymousUser, reference: str) -> Ticket:
     """The ticket, or NotFound: also for tickets the actor may not see, so references of
     other teams' tickets cannot be probed."""
     scope = staff_scope(user=actor)
-    ticket = ticket_visible(scope=scope).filter(reference=reference.upper()).first()
+    # One ticket: its related rows joined, one statement instead of six. The join's planning
+    # (what made tickets_attach_related avoid joins for lists) is paid only until PostgreSQL
+    # settles on a generic plan for the prepared statement (decision 0008): measured on
+    # 100k tickets, 2.0 ms wall and 1.9 ms CPU against 2.9 and 2.6 for the six queries.
+    ticket = (
+        ticket_visible(scope=scope)
+        .select_related(*TICKET_ROW_RELATED)
+        .filter(reference=reference.upper())
+        .first()
+    )
     if ticket is None:
         raise NotFound(_("No ticket %(reference)s.") % {"reference": reference})
-    tickets_attach_related([ticket])
     return ticket
 
 

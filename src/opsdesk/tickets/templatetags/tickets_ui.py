@@ -35,48 +35,77 @@ def _url_maker(name: str) -> Any:
 
 
 @register.simple_tag
-def ticket_rows(tickets: Sequence[Ticket]) -> list[dict[str, Any]]:
-    """The queue table's cells, computed in one pass: the per-row template lookups, choice
-    labels (get_FOO_display rebuilds its dict on every call) and URL reversing were most of
-    a queue page's time."""
+def ticket_rows_html(tickets: Sequence[Ticket], hide_org: bool = False) -> SafeString:
+    """The queue table's <tr> rows in one Python pass. The template loop over prepared cells
+    still did about 18 variable look-ups, escapes and two date filters per row: half of a
+    queue page's CPU at 50 rows. Choice labels (get_FOO_display rebuilds its dict on every
+    call) and URLs (reverse() once per page) are looked up once. Every value from the
+    database or a translation goes through esc()."""
+    if not tickets:
+        return mark_safe(  # noqa: S308 - escaped
+            f'<tr><td colspan="9" class="empty">{esc(_("No tickets."))}</td></tr>'
+        )
     detail_url = _url_maker("tickets:detail")
     organisation_url = _url_maker("tenancy:organisation_detail")
-    status = {value: str(label) for value, label in Status.choices}
-    priority = {value: str(label) for value, label in Priority.choices}
-    severity = {value: str(label) for value, label in Severity.choices}
+    status = {value: esc(label) for value, label in Status.choices}
+    priority = {value: esc(label) for value, label in Priority.choices}
+    severity = {value: esc(label) for value, label in Severity.choices}
     sla_titles = {"breached": _("Overdue"), "warning": _("Due soon"), "running": _("On track")}
+    unassigned = f'<span class="muted">{esc(_("Unassigned"))}</span>'
     language = get_language() or "ko"
+    zone = timezone.get_current_timezone()
     team_names: dict[int, str] = {}
     moment = now()
     rows = []
     for t in tickets:
         team = t.team
         if team is not None and team.pk not in team_names:
-            team_names[team.pk] = str(team.display_name(language))
+            team_names[team.pk] = esc(team.display_name(language))
+        url = esc(detail_url(t.reference))
+        contact = ""
+        if t.contact_id and t.contact:
+            contact = f'<span class="muted"> · {esc(t.contact.name)}</span>'
+        organisation = ""
+        if not hide_org:
+            organisation = (
+                f'<td><a href="{esc(organisation_url(t.organisation.code))}">'
+                f"{esc(t.organisation.name)}</a></td>"
+            )
+        sev = ""
+        if t.severity:
+            sev = (
+                f' <span class="badge sv-{esc(t.severity)}">'
+                f"{severity.get(t.severity) or esc(t.severity)}</span>"
+            )
+        assignee = esc(display_name(t.assignee)) or unassigned
         state = _state(t, moment)
+        if state and t.due_at is not None:  # a state means a deadline
+            due = timezone.localtime(t.due_at, zone) if timezone.is_aware(t.due_at) else t.due_at
+            sla = (
+                f'<span class="sla sla-{state}" title="{esc(sla_titles[state])}">'
+                f"{due:%m-%d %H:%M}</span>"
+            )
+        else:
+            sla = '<span class="muted">—</span>'
+        created = t.created_at
+        if timezone.is_aware(created):
+            created = timezone.localtime(created, zone)
         rows.append(
-            {
-                "reference": t.reference,
-                "url": detail_url(t.reference),
-                "subject": t.subject,
-                "contact_name": t.contact.name if t.contact_id and t.contact else "",
-                "organisation_name": t.organisation.name,
-                "organisation_url": organisation_url(t.organisation.code),
-                "status": t.status,
-                "status_label": status.get(t.status, t.status),
-                "priority": t.priority,
-                "priority_label": priority.get(t.priority, t.priority),
-                "severity": t.severity,
-                "severity_label": severity.get(t.severity, t.severity),
-                "team_name": team_names[team.pk] if team is not None else "",
-                "assignee_name": display_name(t.assignee),
-                "sla_state": state,
-                "sla_title": sla_titles.get(state, ""),
-                "due_at": t.due_at,
-                "created_at": t.created_at,
-            }
+            "\n    <tr>\n"
+            f'      <td class="ref"><a href="{url}">{esc(t.reference)}</a></td>\n'
+            f'      <td class="subject"><a href="{url}">{esc(t.subject)}</a>{contact}</td>\n'
+            f"      {organisation}\n"
+            f'      <td><span class="badge st-{esc(t.status)}">'
+            f"{status.get(t.status) or esc(t.status)}</span></td>\n"
+            f'      <td><span class="badge pr-{esc(t.priority)}">'
+            f"{priority.get(t.priority) or esc(t.priority)}</span>{sev}</td>\n"
+            f"      <td>{team_names[team.pk] if team is not None else ''}</td>\n"
+            f"      <td>{assignee}</td>\n"
+            f'      <td class="nowrap">{sla}</td>\n'
+            f'      <td class="nowrap">{created:%Y-%m-%d %H:%M}</td>\n'
+            "    </tr>\n  "
         )
-    return rows
+    return mark_safe("".join(rows))  # noqa: S308 - every part escaped above
 
 
 def _state(ticket: Ticket, moment: Any) -> str:
