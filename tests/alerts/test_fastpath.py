@@ -1,6 +1,6 @@
-"""The repeats' fast path (alerts/fastpath.py) through the WSGI application `opsdesk serve`
-runs (jobs/wsgi.py): repeats are answered before Django exactly as Django answers them, and
-every other call reaches Django with its body, written once."""
+"""The webhook's fast path (alerts/fastpath.py) through the WSGI application `opsdesk serve`
+runs (jobs/wsgi.py): calls it can take are answered before Django exactly as Django answers
+them, and every other call reaches Django with its body, written once."""
 
 from __future__ import annotations
 
@@ -13,11 +13,10 @@ from typing import Any
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_started
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from opsdesk.alerts.enums import DeadLetterReason
-from opsdesk.alerts.fastpath import WebhookRepeats
+from opsdesk.alerts.fastpath import WebhookFastPath
 from opsdesk.alerts.models import Alert, DeadLetter, Integration
 from opsdesk.alerts.sources.base import hmac_signature
 from opsdesk.jobs.wsgi import application, django_application
@@ -86,11 +85,11 @@ def _without_length(headers: dict[str, str]) -> dict[str, str]:
 def test_a_repeat_is_answered_before_django_as_django_answers_it(make_integration, djangos_turns):
     integration = make_integration("alertmanager")
     body = _body(am_alert())
-    assert call(application, integration, body)[0] == "200 OK"  # new: Django opened it
-    assert len(djangos_turns) == 1
+    assert call(application, integration, body)[0] == "200 OK"  # new: opened before Django
+    assert djangos_turns == []
     by_django = call(django_application, integration, body)
     by_fast_path = call(application, integration, body)
-    assert len(djangos_turns) == 2  # the fast path's call did not reach Django
+    assert len(djangos_turns) == 1  # only the call made to Django's own application
     assert by_fast_path[0] == by_django[0] == "200 OK"
     assert by_fast_path[2] == by_django[2]
     assert json.loads(by_fast_path[2]) == {
@@ -108,7 +107,7 @@ def test_https_answers_carry_the_same_security_headers(make_integration, setting
     settings.SECURE_HSTS_SECONDS = 3600
     settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     django_app = WSGIHandler()  # Django's middleware reads these settings when it loads
-    fast_app = WebhookRepeats(django_app)
+    fast_app = WebhookFastPath(django_app)
     integration = make_integration("alertmanager")
     body = _body(am_alert())
     call(fast_app, integration, body, scheme="https")
@@ -118,23 +117,31 @@ def test_https_answers_carry_the_same_security_headers(make_integration, setting
     assert _without_length(by_fast_path[1]) == _without_length(by_django[1])
     settings.SECURE_SSL_REDIRECT = True  # plain HTTP: Django redirects, not the fast path
     django_app = WSGIHandler()
-    assert call(WebhookRepeats(django_app), integration, body)[0].startswith("301")
+    assert call(WebhookFastPath(django_app), integration, body)[0].startswith("301")
     assert Alert.objects.get().count == 3
 
 
-def test_a_new_alert_reaches_django_and_the_repeat_update_runs_once(
-    make_integration, djangos_turns
-):
+def test_a_new_alert_opens_its_incident_in_the_callers_language(make_integration, djangos_turns):
     integration = make_integration("alertmanager", group_by=["instance"])
-    call(application, integration, _body(am_alert(instance="web-1")))
-    with CaptureQueriesContext(connection) as captured:
-        status, _, out = call(application, integration, _body(am_alert(instance="web-2")))
-    assert status == "200 OK" and json.loads(out)["created"] == 1
-    assert len(djangos_turns) == 2
-    counts = [q for q in captured.captured_queries if 'SET "count" = "count" + 1' in q["sql"]]
-    assert len(counts) == 1
-    assert Ticket.objects.count() == 2
-    assert TimelineEvent.objects.filter(ticket__subject="HostDown on web-2").exists()
+    status, _, out = call(application, integration, _body(am_alert(instance="web-1")))
+    assert status == "200 OK" and djangos_turns == []
+    answer = json.loads(out)
+    incident = Ticket.objects.get()
+    assert answer == {
+        "created": 1,
+        "updated": 0,
+        "incidents": [incident.reference],
+        "subscription": False,
+    }
+    by_django = json.loads(call(django_application, integration, _body(am_alert(instance="x")))[2])
+    assert sorted(by_django) == sorted(answer) and by_django["created"] == 1
+    firing = TimelineEvent.objects.get(ticket=incident, kind="system")
+    assert firing.body.startswith("Alert firing: HostDown on web-1")
+    call(application, integration, _body(am_alert(instance="web-2")), {"Accept-Language": "ko"})
+    korean = TimelineEvent.objects.get(ticket__subject="HostDown on web-2", kind="system")
+    assert not korean.body.startswith("Alert firing")
+    # The caller's language was the call's alone.
+    assert translation.get_language() == "en"
 
 
 def test_a_call_mixing_repeats_and_a_new_alert_counts_each_repeat_once(make_integration):
@@ -197,7 +204,7 @@ def test_a_failing_fast_path_leaves_the_call_to_django(make_integration, monkeyp
     def broken(**kwargs: object) -> None:
         raise RuntimeError("a bug in the shortcut")
 
-    monkeypatch.setattr("opsdesk.alerts.fastpath.webhook_repeats_count", broken)
+    monkeypatch.setattr("opsdesk.alerts.fastpath.webhook_accept", broken)
     status, _, out = call(application, integration, body)
     assert status == "200 OK" and json.loads(out)["updated"] == 1
     assert Alert.objects.get().count == 2

@@ -59,6 +59,7 @@ from opsdesk.alerts.selectors import (
 )
 from opsdesk.alerts.services import (
     SubscriptionUnconfirmed,
+    WebhookResult,
     mapping_rule_create,
     mapping_rule_delete,
     mapping_rule_update,
@@ -77,9 +78,6 @@ from opsdesk.tenancy.selectors import contract_get_by_code, organisation_get
 router = Router(tags=["integrations"])
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 5
-# WSGI environ key the repeats' fast path (alerts/fastpath.py) sets on a call it passes on
-# after its repeat UPDATE counted nothing. Not a header: clients cannot set it.
-REPEATS_TRIED = "opsdesk.alerts.repeats_tried"
 
 
 def _retry_later(detail: str) -> HttpResponse:
@@ -99,11 +97,7 @@ def integration_webhook_api(request: HttpRequest, kind: str, token: str) -> Http
     """Receive alerts from a monitoring system (see docs/subsystems/alerts.md)."""
     try:
         outcome = webhook_receive(
-            kind=kind,
-            token=token,
-            body=request.body,
-            headers=request.headers,
-            repeats_tried=bool(request.META.get(REPEATS_TRIED)),
+            kind=kind, token=token, body=request.body, headers=request.headers
         )
     except OperationalError:
         log.warning("alert webhook refused: database overloaded", exc_info=True)
@@ -111,16 +105,19 @@ def integration_webhook_api(request: HttpRequest, kind: str, token: str) -> Http
     except SubscriptionUnconfirmed as exc:
         log.warning("SNS subscription not confirmed: %s", exc.message)
         return _retry_later(exc.message)
-    result = outcome.ingest
     # Built directly: this is the hot path, and the shape is fixed (IngestOut documents it).
-    return JsonResponse(
-        {
-            "created": result.created,
-            "updated": result.updated,
-            "incidents": result.incidents,
-            "subscription": outcome.subscription,
-        }
-    )
+    return JsonResponse(ingest_answer(outcome))
+
+
+def ingest_answer(outcome: WebhookResult) -> dict[str, Any]:
+    """The webhook's 200 body (IngestOut), also written by alerts/fastpath.py."""
+    result = outcome.ingest
+    return {
+        "created": result.created,
+        "updated": result.updated,
+        "incidents": result.incidents,
+        "subscription": outcome.subscription,
+    }
 
 
 @router.get("", response=IntegrationPageOut, url_name="integration_list")

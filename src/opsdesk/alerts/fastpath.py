@@ -1,18 +1,18 @@
-"""The monitoring webhook's repeats, answered before Django. See docs/subsystems/alerts.md
-("Speed").
+"""The monitoring webhook, answered before Django when it can be. See
+docs/subsystems/alerts.md ("The webhook").
 
-Nearly every call a monitoring system makes repeats alerts OpsDesk already holds in the
-same state, and counting them is one UPDATE. Django's request handling around it (request
-and response objects, signals, the middleware chain, the API's view) cost as much CPU as
-the work itself (profiled). :class:`WebhookRepeats` wraps the WSGI application `opsdesk
-serve` runs: for ``POST`` to the webhook it reads the body and asks the same services
-(``webhook_repeats_count``: the integration, the adapter's authentication and parsing, the
-repeat UPDATE). If every alert was a repeat it answers as the API would; for anything else
-— a new alert, a state change, an SNS subscription, an unknown token, a bad signature or
-body — nothing has been written, and Django takes the call with the body as read, told
-that the repeat UPDATE was tried (``REPEATS_TRIED``) so it is not run twice. Calls with
-no ``Content-Length``, a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE``, or that Django would
-redirect to HTTPS go to Django unread.
+Nearly every call a monitoring system makes is well formed, and most only repeat alerts
+OpsDesk already holds (one UPDATE). Django's request handling around it (request and
+response objects, signals, the middleware chain, the API's view) cost as much CPU as a
+repeat itself (profiled). :class:`WebhookFastPath` wraps the WSGI application `opsdesk
+serve` runs: for ``POST`` to the webhook it reads the body and asks ``webhook_accept`` —
+the integration, the adapter's authentication and parsing, then ``alert_ingest`` as the
+API would call it — and answers with the API's body and SecurityMiddleware's headers. A
+call that service would refuse (unknown token, bad signature, malformed body: answered and
+dead-lettered by Django's path, once) or an SNS subscription goes to Django with the body
+as read and nothing written, as do calls with no ``Content-Length``, a body over
+``DATA_UPLOAD_MAX_MEMORY_SIZE``, or that Django would redirect to HTTPS. A database error
+(the 503 an overloaded database gets) also goes to Django: its transaction rolled back.
 """
 
 from __future__ import annotations
@@ -22,14 +22,16 @@ import json
 import logging
 import re
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections
+from django.http import HttpRequest, parse_cookie
+from django.utils import timezone, translation
 
-from opsdesk.alerts.apis import REPEATS_TRIED
+from opsdesk.alerts.apis import ingest_answer
 from opsdesk.alerts.middleware import webhook_path_pattern
-from opsdesk.alerts.services import webhook_repeats_count
+from opsdesk.alerts.services import webhook_accept
 from opsdesk.alerts.sources import ADAPTERS
 
 log = logging.getLogger(__name__)
@@ -37,7 +39,7 @@ log = logging.getLogger(__name__)
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
-class WebhookRepeats:
+class WebhookFastPath:
     def __init__(self, app: WSGIApp) -> None:
         self.app = app
         self.pattern: re.Pattern[str] | None = None
@@ -58,7 +60,8 @@ class WebhookRepeats:
         return self.app(environ, start_response)
 
     def _repeats(self, environ: dict[str, Any], *, kind: str, token: str) -> bytes | None:
-        """The answer to a repeats-only call, or None (the body put back for Django)."""
+        """The answer to a call ``webhook_accept`` takes, or None (the body put back for
+        Django)."""
         if _redirected(environ):
             return None
         try:
@@ -73,26 +76,37 @@ class WebhookRepeats:
         # What Django's request_started and request_finished do for the database: drop a
         # connection past its age or broken by an earlier request.
         close_old_connections()
+        # As alerts.middleware does: timeline entries are written in the request's language,
+        # and no staff time zone applies; both restored afterwards.
+        source = cast(HttpRequest, _LanguageSource(environ))  # reads COOKIES and META only
+        language = translation.get_language_from_request(source)
         try:
-            counted = webhook_repeats_count(
-                kind=kind, token=token, body=body, headers=_request_headers(environ)
-            )
+            with translation.override(language), timezone.override(None):
+                outcome = webhook_accept(
+                    kind=kind, token=token, body=body, headers=_request_headers(environ)
+                )
         except DatabaseError:
             # Django's path answers it (503 when the database is overloaded).
-            log.warning("alert webhook: the repeats' fast path passed on", exc_info=True)
+            log.warning("alert webhook: the fast path passed the call on", exc_info=True)
             return None
         except Exception:  # a shortcut must never fail a call that Django would take
-            log.exception("alert webhook: the repeats' fast path failed; Django takes the call")
+            log.exception("alert webhook: the fast path failed; Django takes the call")
             return None
         finally:
             close_old_connections()
-        if counted is None:
-            environ[REPEATS_TRIED] = True
+        if outcome is None:
             return None
         # The API's answer (IngestOut), byte for byte as JsonResponse writes it.
-        return json.dumps(
-            {"created": 0, "updated": counted, "incidents": [], "subscription": False}
-        ).encode()
+        return json.dumps(ingest_answer(outcome)).encode()
+
+
+class _LanguageSource:
+    """What translation.get_language_from_request reads of a request: the language cookie
+    and Accept-Language."""
+
+    def __init__(self, environ: dict[str, Any]) -> None:
+        self.COOKIES = parse_cookie(environ.get("HTTP_COOKIE", ""))
+        self.META = environ
 
 
 def _request_headers(environ: dict[str, Any]) -> dict[str, str]:

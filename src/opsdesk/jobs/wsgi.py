@@ -1,6 +1,6 @@
 """The WSGI application `opsdesk serve` runs: Django's, with the monitoring webhook's
-repeats answered before it (alerts/fastpath.py) and the server's access log around both
-(jobs/web.py). ``opsdesk.config.wsgi`` stays plain Django for other servers."""
+well-formed calls answered before it (alerts/fastpath.py) and the server's access log
+around both (jobs/web.py). ``opsdesk.config.wsgi`` stays plain Django for other servers."""
 
 import os
 
@@ -12,6 +12,6 @@ from opsdesk.jobs.web import AccessLog, access_logger_setup
 
 django_application = get_wsgi_application()
 
-from opsdesk.alerts.fastpath import WebhookRepeats  # noqa: E402 - needs the apps loaded
+from opsdesk.alerts.fastpath import WebhookFastPath  # noqa: E402 - needs the apps loaded
 
-application = AccessLog(WebhookRepeats(django_application), access_logger_setup())
+application = AccessLog(WebhookFastPath(django_application), access_logger_setup())

@@ -34,8 +34,8 @@ from opsdesk.alerts.services.webhook import (
     WebhookResult,
     dead_letter_record,
     headers_masked,
+    webhook_accept,
     webhook_receive,
-    webhook_repeats_count,
 )
 
 __all__ = [
@@ -61,6 +61,6 @@ __all__ = [
     "silence_expire",
     "silence_update",
     "sns_subscription_record",
+    "webhook_accept",
     "webhook_receive",
-    "webhook_repeats_count",
 ]

@@ -47,9 +47,7 @@ REPEAT_CHUNK = 500
 # is a 2xx only after a durable commit.
 
 
-def alert_ingest(
-    *, integration: Integration, alerts: list[AlertInput], repeats_tried: bool = False
-) -> IngestResult:
+def alert_ingest(*, integration: Integration, alerts: list[AlertInput]) -> IngestResult:
     """Store ``alerts`` (deduplicated by fingerprint) and bring incidents up to date, in one
     transaction.
 
@@ -57,17 +55,9 @@ def alert_ingest(
     last_seen (``_repeats_count``). A lone repeat is that single statement and nothing else
     (atomic on its own, so no BEGIN/COMMIT round trips); only new alerts and state changes
     load rows, touch groups and write timelines (``_changes_ingest``).
-
-    ``repeats_tried``: ``alert_repeats_only`` has just found that these are not all repeats
-    and counted nothing, so the UPDATE is not tried again (the changes path counts what
-    repeats there are under its row locks).
     """
     at = now()
     unique = list({a.fingerprint: a for a in alerts}.values())
-    if repeats_tried:
-        result = IngestResult()
-        _changes_ingest(integration=integration, items=unique, at=at, result=result)
-        return result
     if len(unique) == 1:
         if _repeats_count(integration=integration, items=unique, at=at, relaxed=True):
             return IngestResult(updated=1)
@@ -85,31 +75,6 @@ def alert_ingest(
             with connection.cursor() as cursor:
                 cursor.execute("SELECT set_config('synchronous_commit', 'off', true)")
         return result
-
-
-def alert_repeats_only(*, integration: Integration, alerts: list[AlertInput]) -> int | None:
-    """Count the call's alerts as repeats if every one is a known alert in the same state:
-    how many, committed. None, with nothing written, when any is not (``alert_ingest`` then
-    takes the call, with ``repeats_tried=True``). The WSGI fast path's service
-    (alerts/fastpath.py)."""
-    unique = list({a.fingerprint: a for a in alerts}.values())
-    if not unique:
-        return None
-    at = now()
-    if len(unique) == 1:
-        # One statement, committed on its own: it counts the alert or changes nothing.
-        counted = _repeats_count(integration=integration, items=unique, at=at, relaxed=True)
-        return 1 if counted else None
-    may_relax = _async_commit()
-    with transaction.atomic():
-        done = _repeats_count(integration=integration, items=unique, at=at)
-        if len(done) != len(unique):
-            transaction.set_rollback(True)  # counted nothing: alert_ingest counts them
-            return None
-        if may_relax:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT set_config('synchronous_commit', 'off', true)")
-        return len(done)
 
 
 def _async_commit() -> bool:

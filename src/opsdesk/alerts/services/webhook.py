@@ -20,7 +20,7 @@ from opsdesk.alerts.models import (
 )
 from opsdesk.alerts.selectors import integration_for_token
 from opsdesk.alerts.services.batch import IngestResult
-from opsdesk.alerts.services.ingest import alert_ingest, alert_repeats_only
+from opsdesk.alerts.services.ingest import alert_ingest
 from opsdesk.alerts.services.subscriptions import sns_subscription_record
 from opsdesk.alerts.sources import ADAPTERS
 from opsdesk.alerts.sources.base import (
@@ -93,14 +93,13 @@ def _inbound(*, integration: Integration, body: bytes, headers: Mapping[str, str
 PARSE_ERRORS = (SourceError, ValueError, TypeError, KeyError, AttributeError, IndexError)
 
 
-def webhook_repeats_count(
+def webhook_accept(
     *, kind: str, token: str, body: bytes, headers: Mapping[str, str]
-) -> int | None:
-    """A call that only repeats known alerts in their state: count them (committed) and
-    return how many. None, having written nothing, for any other call, which
-    ``webhook_receive`` then takes (``repeats_tried=True`` once it got this far): a new
-    alert or a state change, an SNS subscription, an unknown token, a bad signature or a
-    malformed body (dead-lettered there, once)."""
+) -> WebhookResult | None:
+    """``webhook_receive`` for a call it would take: a known integration, a valid signature,
+    a body its adapter parses, no SNS subscription. None, having written nothing, for any
+    other call, which ``webhook_receive`` then refuses (and dead-letters) or, for an SNS
+    subscription, confirms. The WSGI fast path's service (alerts/fastpath.py)."""
     adapter = ADAPTERS.get(kind)
     integration = integration_for_token(kind=kind, token=token) if adapter else None
     if adapter is None or integration is None:
@@ -113,15 +112,14 @@ def webhook_repeats_count(
         return None
     if parsed.subscription is not None:
         return None
-    return alert_repeats_only(integration=integration, alerts=parsed.alerts)
+    return WebhookResult(ingest=_ingest_retrying(integration=integration, alerts=parsed.alerts))
 
 
 def webhook_receive(
-    *, kind: str, token: str, body: bytes, headers: Mapping[str, str], repeats_tried: bool = False
+    *, kind: str, token: str, body: bytes, headers: Mapping[str, str]
 ) -> WebhookResult:
     """Take one webhook call. Raises NotFound (unknown kind or token), SignatureInvalid or
-    InvalidInput; every refused call with a known kind is kept as a dead letter.
-    ``repeats_tried``: see ``alert_ingest``."""
+    InvalidInput; every refused call with a known kind is kept as a dead letter."""
     adapter = ADAPTERS.get(kind)
     if adapter is None:
         raise NotFound(_("Unknown integration kind."))
@@ -153,19 +151,15 @@ def webhook_receive(
     if parsed.subscription is not None:
         # Raises SubscriptionUnconfirmed (503: SNS sends it again) when SNS is unreachable.
         sns_subscription_record(integration=integration, request=parsed.subscription)
-    result = _ingest_retrying(
-        integration=integration, alerts=parsed.alerts, repeats_tried=repeats_tried
-    )
+    result = _ingest_retrying(integration=integration, alerts=parsed.alerts)
     return WebhookResult(ingest=result, subscription=parsed.subscription is not None)
 
 
-def _ingest_retrying(
-    *, integration: Integration, alerts: list[AlertInput], repeats_tried: bool
-) -> IngestResult:
+def _ingest_retrying(*, integration: Integration, alerts: list[AlertInput]) -> IngestResult:
     """Two calls that race to create the same new alert: the loser retries as a repeat."""
     if not alerts:
         return IngestResult()
     try:
-        return alert_ingest(integration=integration, alerts=alerts, repeats_tried=repeats_tried)
+        return alert_ingest(integration=integration, alerts=alerts)
     except IntegrityError:
         return alert_ingest(integration=integration, alerts=alerts)
