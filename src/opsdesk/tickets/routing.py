@@ -92,15 +92,17 @@ def routing_rule_find(*, service_line: str, contract: Contract | None) -> Routin
     return rule
 
 
-def _round_robin_sql(among: int) -> str:
+def _round_robin_sql(among: int, *, relaxed: bool = False) -> str:
     """The next member of a team: membership id, the team's latest stamp, then the user's
     and their profile's columns (``STAFF_USER``).
 
     Written out rather than built by the ORM: it runs for every ticket opened in business
     hours, and building the equivalent queryset cost several times its execution.
 
-    On PostgreSQL the same statement also stamps the membership (``_STAMPED``), with the
-    stamp as its first parameter."""
+    On PostgreSQL the same statement also stamps the membership, with the stamp as its last
+    parameter; ``relaxed``: the statement is its own transaction (an opening outside any
+    caller's, tickets.services.lifecycle) and commits without waiting for the flush to disk:
+    a stamp lost in a crash only moves the rotation on by one."""
     tm = TeamMembership._meta.db_table
     user = User._meta.db_table
     profile = StaffProfile._meta.db_table
@@ -120,10 +122,12 @@ def _round_robin_sql(among: int) -> str:
         return pick
     # One round trip instead of two: the stamp is the later of now and just after the
     # team's latest (see round_robin_pick), written by a data-modifying CTE.
+    relax = ", relaxed AS (SELECT set_config('synchronous_commit', 'off', true))"
     return (
-        f"WITH pick AS ({pick}), stamped AS (UPDATE {tm} SET last_assigned_at = "  # noqa: S608 - names from models
-        "GREATEST(%s::timestamptz, pick.latest + interval '1 microsecond') "
-        f"FROM pick WHERE {tm}.id = pick.membership) SELECT * FROM pick"
+        f"WITH pick AS ({pick}){relax if relaxed else ''}, stamped AS (UPDATE {tm} SET "  # noqa: S608 - names from models
+        "last_assigned_at = GREATEST(%s::timestamptz, pick.latest + interval '1 microsecond') "
+        f"FROM pick{', relaxed' if relaxed else ''} WHERE {tm}.id = pick.membership) "
+        "SELECT * FROM pick"
     )
 
 
@@ -139,8 +143,9 @@ def _aware(value: datetime | str | None) -> datetime | None:
 def round_robin_pick(*, team: Team, among: list[int] | None = None) -> User | None:
     """The available member of ``team`` who was assigned longest ago (never-assigned first).
 
-    Must run inside the caller's transaction: the membership row is locked and stamped so
-    two tickets created at once go to two different people.
+    The membership row is locked (skipping rows others hold) and stamped in the caller's
+    transaction, or on PostgreSQL in the one statement that picks it, so two tickets created
+    at once go to two different people.
     """
     if among is not None and not among:
         return None
@@ -153,8 +158,9 @@ def round_robin_pick(*, team: Team, among: list[int] | None = None) -> User | No
     stamped_at_once = connection.vendor == "postgresql"
     if stamped_at_once:
         params.append(connection.ops.adapt_datetimefield_value(stamp))
+    relaxed = stamped_at_once and not connection.in_atomic_block
     with connection.cursor() as cursor:
-        cursor.execute(_round_robin_sql(len(among or [])), params)
+        cursor.execute(_round_robin_sql(len(among or []), relaxed=relaxed), params)
         row = cursor.fetchone()
         if row is None:
             return None
