@@ -44,6 +44,9 @@ class WebhookFastPath:
         self.app = app
         self.pattern: re.Pattern[str] | None = None
         self.resolved = False  # the URLconf is read on the first call, not at import
+        # SecurityMiddleware's headers, over HTTP and over HTTPS: read from the settings on
+        # first use, as Django's middleware reads them when it loads.
+        self.security: dict[bool, list[tuple[str, str]]] = {}
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
@@ -55,9 +58,19 @@ class WebhookFastPath:
             if match is not None and match["kind"] in ADAPTERS:
                 answer = self._repeats(environ, kind=match["kind"], token=match["token"])
                 if answer is not None:
-                    start_response("200 OK", _headers(environ, len(answer)))
+                    start_response("200 OK", self._headers(environ, len(answer)))
                     return [answer]
         return self.app(environ, start_response)
+
+    def _headers(self, environ: dict[str, Any], length: int) -> list[tuple[str, str]]:
+        secure = _secure(environ)
+        if secure not in self.security:
+            self.security[secure] = _security_headers(secure=secure)
+        return [
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(length)),
+            *self.security[secure],
+        ]
 
     def _repeats(self, environ: dict[str, Any], *, kind: str, token: str) -> bytes | None:
         """The answer to a call ``webhook_accept`` takes, or None (the body put back for
@@ -73,8 +86,9 @@ class WebhookFastPath:
             return None
         body = environ["wsgi.input"].read(size)
         environ["wsgi.input"] = io.BytesIO(body)
-        # What Django's request_started and request_finished do for the database: drop a
-        # connection past its age or broken by an earlier request.
+        # What Django's request_started does for the database: drop a connection past its
+        # age or broken by an earlier request. (Its request_finished does the same after the
+        # answer; here the next call's start does it, and Django's path when it takes over.)
         close_old_connections()
         # As alerts.middleware does: timeline entries are written in the request's language,
         # and no staff time zone applies; both restored afterwards.
@@ -92,8 +106,6 @@ class WebhookFastPath:
         except Exception:  # a shortcut must never fail a call that Django would take
             log.exception("alert webhook: the fast path failed; Django takes the call")
             return None
-        finally:
-            close_old_connections()
         if outcome is None:
             return None
         # The API's answer (IngestOut), byte for byte as JsonResponse writes it.
@@ -136,10 +148,10 @@ def _redirected(environ: dict[str, Any]) -> bool:
     return bool(settings.SECURE_SSL_REDIRECT) and not _secure(environ)
 
 
-def _headers(environ: dict[str, Any], length: int) -> list[tuple[str, str]]:
-    """What the API's answer carries: its content type and SecurityMiddleware's headers."""
-    headers = [("Content-Type", "application/json"), ("Content-Length", str(length))]
-    if settings.SECURE_HSTS_SECONDS and _secure(environ):
+def _security_headers(*, secure: bool) -> list[tuple[str, str]]:
+    """SecurityMiddleware's headers on an answer (HSTS only over HTTPS)."""
+    headers = []
+    if settings.SECURE_HSTS_SECONDS and secure:
         hsts = f"max-age={settings.SECURE_HSTS_SECONDS}"
         if settings.SECURE_HSTS_INCLUDE_SUBDOMAINS:
             hsts += "; includeSubDomains"
