@@ -20,19 +20,18 @@ from __future__ import annotations
 import io
 import json
 import logging
-import re
 from collections.abc import Callable, Iterable
 from typing import Any, cast
 
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections
-from django.http import HttpRequest, parse_cookie
+from django.http import HttpRequest, HttpResponse, parse_cookie
+from django.middleware.security import SecurityMiddleware
 from django.utils import timezone, translation
 
 from opsdesk.alerts.apis import ingest_answer
-from opsdesk.alerts.middleware import webhook_path_pattern
+from opsdesk.alerts.middleware import WebhookRoute
 from opsdesk.alerts.services import webhook_accept
-from opsdesk.alerts.sources import ADAPTERS
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +41,7 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 class WebhookFastPath:
     def __init__(self, app: WSGIApp) -> None:
         self.app = app
-        self.pattern: re.Pattern[str] | None = None
-        self.resolved = False  # the URLconf is read on the first call, not at import
+        self.route = WebhookRoute()
         # SecurityMiddleware's headers, over HTTP and over HTTPS: read from the settings on
         # first use, as Django's middleware reads them when it loads.
         self.security: dict[bool, list[tuple[str, str]]] = {}
@@ -51,15 +49,12 @@ class WebhookFastPath:
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
-        if environ.get("REQUEST_METHOD") == "POST":
-            if not self.resolved:
-                self.pattern, self.resolved = webhook_path_pattern(), True
-            match = self.pattern.match(environ.get("PATH_INFO", "")) if self.pattern else None
-            if match is not None and match["kind"] in ADAPTERS:
-                answer = self._repeats(environ, kind=match["kind"], token=match["token"])
-                if answer is not None:
-                    start_response("200 OK", self._headers(environ, len(answer)))
-                    return [answer]
+        found = self.route.match(environ.get("REQUEST_METHOD"), environ.get("PATH_INFO", ""))
+        if found is not None:
+            answer = self._answer(environ, kind=found[0], token=found[1])
+            if answer is not None:
+                start_response("200 OK", self._headers(environ, len(answer)))
+                return [answer]
         return self.app(environ, start_response)
 
     def _headers(self, environ: dict[str, Any], length: int) -> list[tuple[str, str]]:
@@ -72,7 +67,7 @@ class WebhookFastPath:
             *self.security[secure],
         ]
 
-    def _repeats(self, environ: dict[str, Any], *, kind: str, token: str) -> bytes | None:
+    def _answer(self, environ: dict[str, Any], *, kind: str, token: str) -> bytes | None:
         """The answer to a call ``webhook_accept`` takes, or None (the body put back for
         Django)."""
         if _redirected(environ):
@@ -148,22 +143,21 @@ def _redirected(environ: dict[str, Any]) -> bool:
     return bool(settings.SECURE_SSL_REDIRECT) and not _secure(environ)
 
 
+class _Scheme(HttpRequest):
+    """A request that is over HTTPS or not, for asking SecurityMiddleware its headers."""
+
+    def __init__(self, *, secure: bool) -> None:
+        super().__init__()
+        self.secure = secure
+
+    def _get_scheme(self) -> str:
+        return "https" if self.secure else "http"
+
+
 def _security_headers(*, secure: bool) -> list[tuple[str, str]]:
-    """SecurityMiddleware's headers on an answer (HSTS only over HTTPS)."""
-    headers = []
-    if settings.SECURE_HSTS_SECONDS and secure:
-        hsts = f"max-age={settings.SECURE_HSTS_SECONDS}"
-        if settings.SECURE_HSTS_INCLUDE_SUBDOMAINS:
-            hsts += "; includeSubDomains"
-        if settings.SECURE_HSTS_PRELOAD:
-            hsts += "; preload"
-        headers.append(("Strict-Transport-Security", hsts))
-    if settings.SECURE_CONTENT_TYPE_NOSNIFF:
-        headers.append(("X-Content-Type-Options", "nosniff"))
-    policy = settings.SECURE_REFERRER_POLICY
-    if policy:
-        text = policy if isinstance(policy, str) else ",".join(policy)
-        headers.append(("Referrer-Policy", text))
-    if settings.SECURE_CROSS_ORIGIN_OPENER_POLICY:
-        headers.append(("Cross-Origin-Opener-Policy", settings.SECURE_CROSS_ORIGIN_OPENER_POLICY))
-    return headers
+    """The headers Django's SecurityMiddleware adds to an answer, asked of the middleware
+    itself (once per scheme, see WebhookFastPath._headers)."""
+    response = HttpResponse(content_type="application/json")
+    plain = set(response.headers)
+    SecurityMiddleware(lambda request: response).process_response(_Scheme(secure=secure), response)
+    return [(name, value) for name, value in response.items() if name not in plain]

@@ -43,19 +43,34 @@ def webhook_path_pattern() -> re.Pattern[str] | None:
     return re.compile(re.escape(prefix) + r"(?P<kind>[^/]+)/(?P<token>[^/]+)/\Z")
 
 
+class WebhookRoute:
+    """Which POST is the webhook's: its kind and token, or None. The URLconf is read on the
+    first call, not at start-up. Shared by this middleware and alerts/fastpath.py."""
+
+    def __init__(self) -> None:
+        self.pattern: re.Pattern[str] | None = None
+        self.resolved = False
+
+    def match(self, method: str | None, path_info: str) -> tuple[str, str] | None:
+        if method != "POST":
+            return None
+        if not self.resolved:
+            self.pattern, self.resolved = webhook_path_pattern(), True
+        found = self.pattern.match(path_info) if self.pattern else None
+        if found is None or found["kind"] not in ADAPTERS:
+            return None
+        return found["kind"], found["token"]
+
+
 class WebhookMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        self.pattern: re.Pattern[str] | None = None
-        self.resolved = False  # the URLconf is read on the first request, not at start-up
+        self.route = WebhookRoute()
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.method == "POST":
-            if not self.resolved:
-                self.pattern, self.resolved = webhook_path_pattern(), True
-            match = self.pattern.match(request.path_info) if self.pattern else None
-            if match is not None and match["kind"] in ADAPTERS:
-                return _webhook(request, kind=match["kind"], token=match["token"])
+        found = self.route.match(request.method, request.path_info)
+        if found is not None:
+            return _webhook(request, kind=found[0], token=found[1])
         return self.get_response(request)
 
 

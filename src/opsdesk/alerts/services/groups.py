@@ -118,28 +118,24 @@ def _group_latest(
         "WHERE g.integration_id = %s AND g.group_key = %s ORDER BY g.id DESC LIMIT 1"
     )
     params: list[Any] = [batch.integration.pk, key]
-    heads: list[str] = []
-    if connection.vendor == "postgresql" and (lock or draw):
-        head_params: list[Any] = []
-        if lock:
-            heads.append("pg_advisory_xact_lock(%s, %s)")
-            head_params += _group_lock_keys(batch, key)
-        heads += ["nextval(%s::regclass)"] * len(draw)
-        head_params += [pk_sequence(model) for model in draw]
+    if connection.vendor != "postgresql":
+        lock, draw = False, ()
+    heads = ["pg_advisory_xact_lock(%s, %s)"] if lock else []
+    heads += ["nextval(%s::regclass)"] * len(draw)
+    if heads:
         # One row whatever the look-up finds: the lock and the ids come with it.
         sql = (
             f"SELECT {', '.join(heads)}, found.* FROM (SELECT 1) AS one "  # noqa: S608 - fixed text
             f"LEFT JOIN LATERAL ({sql}) AS found ON true"
         )
-        params = head_params + params
+        head_params = _group_lock_keys(batch, key) if lock else []
+        params = head_params + [pk_sequence(model) for model in draw] + params
     row = _GROUP.fetch_row(sql, params)
-    assert row is not None or not heads  # noqa: S101 - the outer join gives one row
-    if row is None:
+    if row is None:  # only without heads: the outer join gives one row
         return None
-    if lock and heads:
+    if lock:
         batch.locked.add(key)
-    first = 1 if lock and heads else 0
-    for model, value in zip(draw if heads else (), row[first : len(heads)], strict=True):
+    for model, value in zip(draw, row[int(lock) : len(heads)], strict=True):
         batch.ids.setdefault(model, []).append(int(value))
     group, incident = _GROUP.instances(row[len(heads) :])
     if group is None:

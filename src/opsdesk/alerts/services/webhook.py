@@ -26,6 +26,7 @@ from opsdesk.alerts.sources import ADAPTERS
 from opsdesk.alerts.sources.base import (
     AlertInput,
     Inbound,
+    Parsed,
     SignatureError,
     SourceError,
 )
@@ -93,6 +94,49 @@ def _inbound(*, integration: Integration, body: bytes, headers: Mapping[str, str
 PARSE_ERRORS = (SourceError, ValueError, TypeError, KeyError, AttributeError, IndexError)
 
 
+class _Refused(Exception):
+    """A call ``webhook_receive`` refuses: what to keep as a dead letter (no ``reason``: kept
+    nothing) and the error to answer with."""
+
+    def __init__(
+        self,
+        error: OpsDeskError,
+        reason: str = "",
+        detail: str = "",
+        integration: Integration | None = None,
+    ) -> None:
+        super().__init__(error.message)
+        self.error, self.reason, self.detail, self.integration = error, reason, detail, integration
+
+
+def _parsed(
+    *, kind: str, token: str, body: bytes, headers: Mapping[str, str]
+) -> tuple[Integration, Parsed]:
+    """The integration and the parsed call; raises _Refused."""
+    adapter = ADAPTERS.get(kind)
+    if adapter is None:
+        raise _Refused(NotFound(_("Unknown integration kind.")))
+    integration = integration_for_token(kind=kind, token=token)
+    if integration is None:
+        raise _Refused(
+            NotFound(_("Unknown or inactive integration.")),
+            DeadLetterReason.UNKNOWN_TOKEN,
+            f"token {token[:6]}…",
+        )
+    try:
+        inbound = _inbound(integration=integration, body=body, headers=headers)
+        adapter.authenticate(inbound)
+        return integration, adapter.parse(inbound)
+    except SignatureError as exc:
+        raise _Refused(
+            SignatureInvalid(str(exc)), DeadLetterReason.BAD_SIGNATURE, str(exc), integration
+        ) from exc
+    except PARSE_ERRORS as exc:
+        detail = str(exc) or type(exc).__name__
+        error = InvalidInput(str(exc) or _("Malformed payload."), field=None)
+        raise _Refused(error, DeadLetterReason.MALFORMED, detail, integration) from exc
+
+
 def webhook_accept(
     *, kind: str, token: str, body: bytes, headers: Mapping[str, str]
 ) -> WebhookResult | None:
@@ -100,15 +144,9 @@ def webhook_accept(
     a body its adapter parses, no SNS subscription. None, having written nothing, for any
     other call, which ``webhook_receive`` then refuses (and dead-letters) or, for an SNS
     subscription, confirms. The WSGI fast path's service (alerts/fastpath.py)."""
-    adapter = ADAPTERS.get(kind)
-    integration = integration_for_token(kind=kind, token=token) if adapter else None
-    if adapter is None or integration is None:
-        return None
     try:
-        inbound = _inbound(integration=integration, body=body, headers=headers)
-        adapter.authenticate(inbound)
-        parsed = adapter.parse(inbound)
-    except (SignatureError, *PARSE_ERRORS):
+        integration, parsed = _parsed(kind=kind, token=token, body=body, headers=headers)
+    except _Refused:
         return None
     if parsed.subscription is not None:
         return None
@@ -120,34 +158,19 @@ def webhook_receive(
 ) -> WebhookResult:
     """Take one webhook call. Raises NotFound (unknown kind or token), SignatureInvalid or
     InvalidInput; every refused call with a known kind is kept as a dead letter."""
-    adapter = ADAPTERS.get(kind)
-    if adapter is None:
-        raise NotFound(_("Unknown integration kind."))
-    integration = integration_for_token(kind=kind, token=token)
-
-    def refuse(reason: str, detail: str) -> None:
-        dead_letter_record(
-            kind=kind,
-            integration=integration,
-            reason=reason,
-            detail=detail,
-            headers=headers,
-            body=body,
-        )
-
-    if integration is None:
-        refuse(DeadLetterReason.UNKNOWN_TOKEN, f"token {token[:6]}…")
-        raise NotFound(_("Unknown or inactive integration."))
     try:
-        inbound = _inbound(integration=integration, body=body, headers=headers)
-        adapter.authenticate(inbound)
-        parsed = adapter.parse(inbound)
-    except SignatureError as exc:
-        refuse(DeadLetterReason.BAD_SIGNATURE, str(exc))
-        raise SignatureInvalid(str(exc)) from exc
-    except PARSE_ERRORS as exc:
-        refuse(DeadLetterReason.MALFORMED, str(exc) or type(exc).__name__)
-        raise InvalidInput(str(exc) or _("Malformed payload."), field=None) from exc
+        integration, parsed = _parsed(kind=kind, token=token, body=body, headers=headers)
+    except _Refused as refused:
+        if refused.reason:
+            dead_letter_record(
+                kind=kind,
+                integration=refused.integration,
+                reason=refused.reason,
+                detail=refused.detail,
+                headers=headers,
+                body=body,
+            )
+        raise refused.error from refused.__cause__
     if parsed.subscription is not None:
         # Raises SubscriptionUnconfirmed (503: SNS sends it again) when SNS is unreachable.
         sns_subscription_record(integration=integration, request=parsed.subscription)
