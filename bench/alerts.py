@@ -66,7 +66,7 @@ for first in range(start, PRELOAD, 5000):
 # statistics, which also make the server's prepared statements plan again for the table's
 # new size. A generic plan made while the table was empty scanned all of it per repeat.
 from django.db import connection
-if connection.vendor == "postgresql":
+if connection.vendor == "postgresql" and start < PRELOAD:
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
 print(Alert.objects.count())

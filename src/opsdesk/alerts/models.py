@@ -96,7 +96,10 @@ class MappingRule(models.Model):
 class AlertGroup(models.Model):
     """Alerts that share a group key; one group is one incident."""
 
-    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="groups")
+    # No index of its own: (integration, group_key) leads with it (see Alert.integration).
+    integration = models.ForeignKey(
+        Integration, on_delete=models.CASCADE, related_name="groups", db_index=False
+    )
     group_key = models.CharField(_("group key"), max_length=255)
     incident = models.ForeignKey(
         "tickets.Ticket",
@@ -134,7 +137,13 @@ class AlertGroup(models.Model):
 class Alert(models.Model):
     """One alert as the source identifies it (its fingerprint); repeats only bump the count."""
 
-    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="alerts")
+    # No index of its own: the unique (integration, fingerprint) index leads with it. A
+    # second, smaller index on the column alone drew the planner while the table had no
+    # statistics (a server without autovacuum), and the generic plan it kept then read
+    # every alert of the integration per repeat (decision 0008's addendum).
+    integration = models.ForeignKey(
+        Integration, on_delete=models.CASCADE, related_name="alerts", db_index=False
+    )
     fingerprint = models.CharField(_("fingerprint"), max_length=255)
     group = models.ForeignKey(
         AlertGroup, on_delete=models.SET_NULL, null=True, blank=True, related_name="alerts"

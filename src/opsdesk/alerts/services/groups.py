@@ -111,12 +111,7 @@ def _group_latest(
     instant open one incident, not two (the second waits, then finds the first's group; see
     group_for_firing); ``draw`` draws a primary key of each model into ``batch.ids``. SQLite
     needs no lock: its transactions take the write lock at BEGIN and never overlap."""
-    quote = connection.ops.quote_name
-    sql = (
-        f"SELECT {_GROUP.columns()} FROM {quote(AlertGroup._meta.db_table)} g "  # noqa: S608 - names from models
-        f"LEFT JOIN {quote(Ticket._meta.db_table)} t ON t.id = g.incident_id "
-        "WHERE g.integration_id = %s AND g.group_key = %s ORDER BY g.id DESC LIMIT 1"
-    )
+    sql = group_latest_sql()
     params: list[Any] = [batch.integration.pk, key]
     if connection.vendor != "postgresql":
         lock, draw = False, ()
@@ -143,6 +138,16 @@ def _group_latest(
     assert isinstance(group, AlertGroup)  # noqa: S101 - the row is a group's
     AlertGroup.incident.field.set_cached_value(group, incident)
     return group
+
+
+def group_latest_sql() -> str:
+    """The newest group of a key with its incident; parameters: integration id, key."""
+    quote = connection.ops.quote_name
+    return (
+        f"SELECT {_GROUP.columns()} FROM {quote(AlertGroup._meta.db_table)} g "  # noqa: S608 - names from models
+        f"LEFT JOIN {quote(Ticket._meta.db_table)} t ON t.id = g.incident_id "
+        "WHERE g.integration_id = %s AND g.group_key = %s ORDER BY g.id DESC LIMIT 1"
+    )
 
 
 def group_reusable(batch: Batch, group: AlertGroup | None) -> bool:

@@ -122,11 +122,11 @@ def _repeats_count(
 def _repeat_sql(size: int, *, relaxed: bool) -> str:
     """UPDATE … RETURNING for ``size`` fingerprints; parameters: last_seen, integration id,
     status, the fingerprints. Built once per shape and database."""
-    return _repeat_sql_built(connection.vendor, size, relaxed)
+    return repeat_sql_built(connection.vendor, size, relaxed)
 
 
 @lru_cache(maxsize=128)
-def _repeat_sql_built(vendor: str, size: int, relaxed: bool) -> str:
+def repeat_sql_built(vendor: str, size: int, relaxed: bool) -> str:
     quote = connection.ops.quote_name
     table, count, last_seen = quote(Alert._meta.db_table), quote("count"), quote("last_seen")
     marks = ", ".join(["%s"] * size)
@@ -186,16 +186,8 @@ _KNOWN = RowReader((Alert, "a"), (AlertGroup, "g"), (Ticket, "t"))
 def _known_locked(*, integration_id: int, fingerprints: list[str]) -> dict[str, Alert]:
     """The stored alerts of ``fingerprints`` with their group and its incident, the alert
     rows locked until commit (PostgreSQL; SQLite's transaction holds the write lock)."""
-    quote = connection.ops.quote_name
-    marks = ", ".join(["%s"] * len(fingerprints))
-    lock = " FOR UPDATE OF a" if connection.features.has_select_for_update_of else ""
-    sql = (
-        f"SELECT {_KNOWN.columns()} FROM {quote(Alert._meta.db_table)} a "  # noqa: S608 - names from models
-        f"LEFT JOIN {quote(AlertGroup._meta.db_table)} g ON g.id = a.group_id "
-        f"LEFT JOIN {quote(Ticket._meta.db_table)} t ON t.id = g.incident_id "
-        f"WHERE a.integration_id = %s AND a.fingerprint IN ({marks}){lock}"
-    )
     known: dict[str, Alert] = {}
+    sql = known_sql(len(fingerprints))
     for alert, group, incident in _KNOWN.fetch_all(sql, [integration_id, *fingerprints]):
         assert isinstance(alert, Alert)  # noqa: S101 - the row is an alert's
         if group is not None:
@@ -203,6 +195,20 @@ def _known_locked(*, integration_id: int, fingerprints: list[str]) -> dict[str, 
         Alert.group.field.set_cached_value(alert, group)
         known[alert.fingerprint] = alert
     return known
+
+
+def known_sql(size: int) -> str:
+    """SELECT … FOR UPDATE of ``size`` fingerprints; parameters: integration id, the
+    fingerprints."""
+    quote = connection.ops.quote_name
+    marks = ", ".join(["%s"] * size)
+    lock = " FOR UPDATE OF a" if connection.features.has_select_for_update_of else ""
+    return (
+        f"SELECT {_KNOWN.columns()} FROM {quote(Alert._meta.db_table)} a "  # noqa: S608 - names from models
+        f"LEFT JOIN {quote(AlertGroup._meta.db_table)} g ON g.id = a.group_id "
+        f"LEFT JOIN {quote(Ticket._meta.db_table)} t ON t.id = g.incident_id "
+        f"WHERE a.integration_id = %s AND a.fingerprint IN ({marks}){lock}"
+    )
 
 
 def _alert_new(batch: Batch, item: AlertInput) -> None:
