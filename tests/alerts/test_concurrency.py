@@ -55,3 +55,51 @@ def test_simultaneous_first_alerts_of_a_group_open_one_incident(make_integration
         assert groups.count() == 1, f"round {round_no}: {groups.count()} groups"
         assert groups.get().alert_count == 2
     assert Ticket.objects.filter(channel="monitoring").count() == ROUNDS
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_call_takes_its_group_locks_in_key_order(make_integration):
+    """Calls lock the keys of their groups in one order, whatever order their alerts come
+    in: a call waiting for one key holds none that sorts after it, so two calls with the
+    same groups in opposite orders cannot wait for each other."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite transactions never overlap")
+    from django.db import transaction
+
+    from opsdesk.alerts.services.groups import group_lock_keys
+
+    integration = make_integration("alertmanager", group_by=["cluster"])
+    first, second = sorted(["cluster=a-first", "cluster=b-second"])
+    held = group_lock_keys(integration_id=integration.pk, key=first)
+    later = group_lock_keys(integration_id=integration.pk, key=second)
+    body = am_body(am_alert(instance="web-1", cluster="b-second"))
+    body["alerts"].append(am_alert(instance="web-2", cluster="a-first"))
+    statuses: list[int] = []
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", held)
+        call = threading.Thread(
+            target=_send, args=(integration, body, threading.Barrier(1), statuses)
+        )
+        call.start()
+        # The call now waits for the first key; the second must still be free.
+        waited = False
+        for _ in range(100):
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+            )
+            if cursor.fetchone()[0]:
+                waited = True
+                break
+            threading.Event().wait(0.05)
+        assert waited, "the call never waited for the held key"
+        probe = connections.create_connection("default")
+        try:
+            with probe.cursor() as other:
+                other.execute("SELECT pg_try_advisory_lock(%s, %s)", later)
+                assert other.fetchone()[0] is True
+                other.execute("SELECT pg_advisory_unlock(%s, %s)", later)
+        finally:
+            probe.close()
+    call.join(timeout=30)
+    assert statuses == [200]
+    assert AlertGroup.objects.filter(integration=integration).count() == 2

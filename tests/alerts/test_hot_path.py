@@ -88,9 +88,12 @@ def test_a_new_alert_reads_no_rule_or_silence_rows_once_cached(make_integration)
         ("INSERT", "alerts_alert"),
     ]
     if connection.vendor == "postgresql":
-        # The lookup takes the group-key lock and looks again once it holds it; the group,
-        # the alert, the incident with its timers and both timeline entries are one INSERT.
-        expected[3:] = [("SELECT", "alerts_alertgroup"), ("WITH", "alerts_alertgroup")]
+        # The read of known alerts takes the group-key lock, so the group look-up after it
+        # needs no second look; the group, the alert, the incident with its timers and
+        # both timeline entries are one INSERT.
+        (locking,) = [q["sql"] for q in captured.captured_queries if "advisory" in q["sql"]]
+        assert 'FROM "alerts_alert" a' in locking and "FOR UPDATE OF a" in locking
+        expected[3:] = [("WITH", "alerts_alertgroup")]
         insert = captured.captured_queries[-1]["sql"]
         for table in ("alerts_alert", "tickets_ticket", "jobs_timer", "tickets_timelineevent"):
             assert f'INSERT INTO "{table}"' in insert, table

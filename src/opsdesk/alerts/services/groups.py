@@ -49,9 +49,10 @@ def group_for_firing(batch: Batch, item: AlertInput, *, silenced: bool) -> Alert
     group's incident then."""
     key = group_key(integration=batch.integration, item=item)
     group = _group_current(batch, key)
-    if (group is None or not group_reusable(batch, group)) and key in batch.locked:
+    if (group is None or not group_reusable(batch, group)) and key in batch.read_unlocked:
         # The look-up that took the lock read before it was granted (one statement, one
         # snapshot): look again, now that a call we waited for has committed its group.
+        batch.read_unlocked.discard(key)
         group = batch.groups[key] = _group_latest(batch, key, draw=(AlertGroup,))
     if group is None or not group_reusable(batch, group):
         group = _group_open(batch, key, item, silenced=silenced)
@@ -84,7 +85,12 @@ _GROUP_LOCK_SPACE = 0x0A1E
 
 def _group_lock_keys(batch: Batch, key: str) -> list[int]:
     """pg_advisory_xact_lock's two int4 keys for (integration, group key)."""
-    digest = zlib.crc32(f"{batch.integration.pk}|{key}".encode())
+    return group_lock_keys(integration_id=batch.integration.pk, key=key)
+
+
+def group_lock_keys(*, integration_id: int, key: str) -> list[int]:
+    """pg_advisory_xact_lock's two int4 keys for (integration, group key)."""
+    digest = zlib.crc32(f"{integration_id}|{key}".encode())
     return [_GROUP_LOCK_SPACE, digest - 2**32 if digest >= 2**31 else digest]
 
 
@@ -95,9 +101,14 @@ _GROUP = RowReader((AlertGroup, "g"), (Ticket, "t"))
 
 def _group_current(batch: Batch, key: str) -> AlertGroup | None:
     if key not in batch.groups:
-        batch.groups[key] = _group_latest(
-            batch, key, lock=connection.vendor == "postgresql", draw=(Alert, TimelineEvent)
-        )
+        if key in batch.locked:
+            # Locked before this statement: what it reads is final, and a new group's id
+            # comes along (one not used is a gap).
+            draw: tuple[type[Model], ...] = (Alert, TimelineEvent, AlertGroup)
+            lock = False
+        else:
+            draw, lock = (Alert, TimelineEvent), connection.vendor == "postgresql"
+        batch.groups[key] = _group_latest(batch, key, lock=lock, draw=draw)
     return batch.groups[key]
 
 
@@ -130,6 +141,7 @@ def _group_latest(
         return None
     if lock:
         batch.locked.add(key)
+        batch.read_unlocked.add(key)
     for model, value in zip(draw, row[int(lock) : len(heads)], strict=True):
         batch.ids.setdefault(model, []).append(int(value))
     group, incident = _GROUP.instances(row[len(heads) :])

@@ -4,8 +4,10 @@ See docs/subsystems/alerts.md ("Ingest")."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -24,6 +26,8 @@ from opsdesk.alerts.services.batch import FLAP_THRESHOLD, FLAP_WINDOW, Batch, In
 from opsdesk.alerts.services.groups import (
     firing_noted,
     group_for_firing,
+    group_key,
+    group_lock_keys,
     group_reusable,
     group_settle,
     is_silenced,
@@ -156,8 +160,20 @@ def _changes_apply(
     *, integration: Integration, items: list[AlertInput], at: datetime, result: IngestResult
 ) -> None:
     batch = Batch(integration=integration, at=at, result=result)
+    if connection.vendor == "postgresql":
+        # Every key a firing alert may open a group under, in one order for all calls (no
+        # two calls can then wait for each other's keys).
+        batch.locked.update(
+            group_key(integration=integration, item=item)
+            for item in items
+            if item.status == AlertStatus.FIRING
+        )
     known = _known_locked(
-        integration_id=integration.pk, fingerprints=[a.fingerprint for a in items]
+        integration_id=integration.pk,
+        fingerprints=[a.fingerprint for a in items],
+        lock_keys=[
+            group_lock_keys(integration_id=integration.pk, key=key) for key in sorted(batch.locked)
+        ],
     )
     repeats: list[int] = []
     for item in items:
@@ -183,12 +199,23 @@ def _changes_apply(
 _KNOWN = RowReader((Alert, "a"), (AlertGroup, "g"), (Ticket, "t"))
 
 
-def _known_locked(*, integration_id: int, fingerprints: list[str]) -> dict[str, Alert]:
+def _known_locked(
+    *, integration_id: int, fingerprints: list[str], lock_keys: Sequence[Sequence[int]] = ()
+) -> dict[str, Alert]:
     """The stored alerts of ``fingerprints`` with their group and its incident, the alert
-    rows locked until commit (PostgreSQL; SQLite's transaction holds the write lock)."""
+    rows locked until commit (PostgreSQL; SQLite's transaction holds the write lock), and
+    in the same statement the advisory locks of ``lock_keys`` (pairs of int4), in order."""
     known: dict[str, Alert] = {}
-    sql = known_sql(len(fingerprints))
-    for alert, group, incident in _KNOWN.fetch_all(sql, [integration_id, *fingerprints]):
+    sql = known_sql(len(fingerprints), locks=len(lock_keys))
+    params: list[Any] = [k for pair in lock_keys for k in pair]
+    params += [integration_id, *fingerprints]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    for row in rows:
+        alert, group, incident = _KNOWN.instances(row[len(lock_keys) :])
+        if alert is None:
+            continue  # the locks' row when no alert is stored yet
         assert isinstance(alert, Alert)  # noqa: S101 - the row is an alert's
         if group is not None:
             AlertGroup.incident.field.set_cached_value(group, incident)
@@ -197,17 +224,26 @@ def _known_locked(*, integration_id: int, fingerprints: list[str]) -> dict[str, 
     return known
 
 
-def known_sql(size: int) -> str:
-    """SELECT … FOR UPDATE of ``size`` fingerprints; parameters: integration id, the
-    fingerprints."""
+def known_sql(size: int, *, locks: int = 0) -> str:
+    """SELECT … FOR UPDATE of ``size`` fingerprints; parameters: the two keys of each of
+    ``locks`` advisory locks (PostgreSQL), integration id, the fingerprints."""
     quote = connection.ops.quote_name
     marks = ", ".join(["%s"] * size)
     lock = " FOR UPDATE OF a" if connection.features.has_select_for_update_of else ""
-    return (
+    sql = (
         f"SELECT {_KNOWN.columns()} FROM {quote(Alert._meta.db_table)} a "  # noqa: S608 - names from models
         f"LEFT JOIN {quote(AlertGroup._meta.db_table)} g ON g.id = a.group_id "
         f"LEFT JOIN {quote(Ticket._meta.db_table)} t ON t.id = g.incident_id "
         f"WHERE a.integration_id = %s AND a.fingerprint IN ({marks}){lock}"
+    )
+    if not locks:
+        return sql
+    # At least one row whatever is stored, so the locks are always taken (again on each
+    # further row: an advisory lock a transaction holds is granted to it at once).
+    heads = ", ".join(["pg_advisory_xact_lock(%s, %s)"] * locks)
+    return (
+        f"SELECT {heads}, found.* FROM (SELECT 1) AS one "  # noqa: S608 - fixed text
+        f"LEFT JOIN LATERAL ({sql}) AS found ON true"
     )
 
 
