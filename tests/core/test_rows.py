@@ -260,3 +260,55 @@ def test_the_one_insert_of_a_ticket_is_converted_by_psycopg_once():
     finally:
         _queries.MAX_CACHED_STATEMENT_PARAMS = widened
     assert after.hits - before.hits == len(captured) - 1
+
+
+def _django_prep(instance) -> list[object]:
+    return [
+        f.get_db_prep_save(f.pre_save(instance, True), connection)
+        for f in instance._meta.concrete_fields
+    ]
+
+
+def test_row_insert_hands_the_driver_what_django_would():
+    """row_insert passes plain values on as they are; what it passes must still be what
+    the fields' own conversion gives, including choices members, aware times,
+    JSON, numbers given as text and auto_now fields."""
+
+    from opsdesk.alerts.models import Silence
+    from opsdesk.core.clock import now
+    from opsdesk.core.rows import _prep_values
+    from opsdesk.tickets.enums import Channel, Status, TicketKind
+    from opsdesk.tickets.models import Ticket, TimelineEvent
+
+    at = now()
+    instances = [
+        Ticket(
+            pk=5,
+            reference="INC-2026-000001",
+            kind=TicketKind.INCIDENT,
+            channel=Channel.MONITORING,
+            status=Status.NEW,
+            subject="디스크 사용률",
+            organisation_id="7",  # text where an id belongs: converted, not passed on
+            team_id=None,
+            created_at=at,
+            updated_at=at,
+        ),
+        TimelineEvent(pk=9, ticket_id=5, kind="created", created_at=at, changes={"a": [1]}),
+        Silence(matchers={"instance": "web-1"}, starts_at=at, ends_at=at, comment="c"),
+    ]
+    for instance in instances:
+        fields = list(instance._meta.concrete_fields)
+        key = (type(instance), connection.vendor, tuple(f.attname for f in fields))
+        got = _prep_values(instance, key, fields, connection)
+        expected = _django_prep(instance)
+        for field, mine, theirs in zip(fields, got, expected, strict=True):
+            if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+                # set anew by each pre_save, so only the kind can match
+                assert isinstance(mine, type(theirs)), field.attname
+                continue
+            assert repr(mine) == repr(theirs), field.attname
+        if instance is instances[0]:
+            by_name = dict(zip([f.attname for f in fields], got, strict=True))
+            assert by_name["organisation_id"] == 7
+    assert instances[2].updated_at is not None  # pre_save ran for the auto_now field
