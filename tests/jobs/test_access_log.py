@@ -59,3 +59,57 @@ def test_nothing_is_written_when_the_access_log_is_off(capsys):
         assert capsys.readouterr().out == ""
     finally:
         logger.setLevel("INFO")
+
+
+def test_every_line_stays_below_a_pipes_atomic_write_size(capsys):
+    """Workers write their lines to one shared output: a line under PIPE_BUF (4 KiB) is
+    written whole, never interleaved with another worker's."""
+    from opsdesk.jobs.web import ACCESS_FIELD_MAX
+
+    logger = _fresh_logger()
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/tickets/" + "p" * 5000,
+        "QUERY_STRING": "q=" + "x" * 5000,
+        "HTTP_USER_AGENT": "agent " * 1000,
+        "HTTP_REFERER": "https://example.invalid/" + "r" * 5000,
+        "REMOTE_ADDR": "192.0.2.1",
+    }
+    AccessLog(_app, logger)(environ, lambda *a: None)
+    out = capsys.readouterr().out
+    line = json.loads(out)
+    assert len(out.encode()) < 4096
+    for field in ("path", "query", "user_agent", "referer"):
+        assert len(line[field]) == ACCESS_FIELD_MAX and line[field].endswith("…")
+
+
+def test_a_value_seen_before_is_masked_the_same_way(capsys):
+    # The masked values are remembered per process: the second request takes the same path.
+    first = _logged(capsys, "/tickets/", "q=010-0000-0002")
+    second = _logged(capsys, "/tickets/", "q=010-0000-0002")
+    assert first["query"] == second["query"] and "0000-0002" not in second["query"]
+    token = "Zz8Zr2mLk0VxYtW3sNaBcDeFgHiJkLmN"
+    for _ in range(2):
+        line = _logged(capsys, f"/api/v1/integrations/grafana/{token}/")
+        assert line["path"] == "/api/v1/integrations/grafana/***/"
+
+
+def test_under_serve_lines_go_to_the_descriptor_it_kept(monkeypatch):
+    """`opsdesk serve` keeps its own standard output before uWSGI routes the workers'
+    output through its master; the access log writes there directly."""
+    import os
+
+    from opsdesk.jobs.web import ACCESS_LOG_FD_ENV
+
+    read_end, write_end = os.pipe()
+    try:
+        monkeypatch.setenv(ACCESS_LOG_FD_ENV, str(write_end))
+        logger = _fresh_logger()
+        environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/healthz", "QUERY_STRING": ""}
+        AccessLog(_app, logger)(environ, lambda *a: None)
+        line = json.loads(os.read(read_end, 65536).decode())
+        assert (line["logger"], line["path"], line["status"]) == ("opsdesk.access", "/healthz", 200)
+    finally:
+        logging.getLogger(ACCESS_LOGGER).handlers.clear()
+        os.close(read_end)
+        os.close(write_end)
