@@ -152,7 +152,16 @@ def _as_is_type(field: Any, vendor: str) -> type | None:
     return None
 
 
-def _prep_values(instance: Model, key: Any, fields: list[Any], conn: Any) -> list[Any]:
+def insert_values(instance: Model, fields: Sequence[Any]) -> list[Any]:
+    """The values an INSERT of ``fields`` of ``instance`` sends, as ``row_insert`` prepares
+    them (each field's ``get_db_prep_save(pre_save(…))``, skipped where it changes
+    nothing), for a hand-written INSERT of another shape (jobs.timers' upsert)."""
+    conn = connections[DEFAULT_DB_ALIAS]  # not the proxy: see RowReader.instances
+    key = (type(instance), conn.vendor, tuple(f.attname for f in fields))
+    return _prep_values(instance, key, fields, conn)
+
+
+def _prep_values(instance: Model, key: Any, fields: Sequence[Any], conn: Any) -> list[Any]:
     """What ``get_db_prep_save(pre_save(…))`` gives for each of ``fields``."""
     plan = _insert_prep.get(key)
     if plan is None:

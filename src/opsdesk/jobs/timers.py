@@ -13,13 +13,14 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Field
 
 from opsdesk.core.clock import now
-from opsdesk.core.rows import statement_defer
+from opsdesk.core.rows import insert_values, statement_defer
 from opsdesk.jobs.models import Timer, TimerState
 
 logger = logging.getLogger("opsdesk.jobs.timers")
@@ -85,6 +86,7 @@ class TimerSpec:
 _INSERT_FIELDS = ["key", *_RESET_FIELDS, "created_at"]
 
 
+@cache
 def _insert_fields() -> list[Field[Any, Any]]:
     by_name = {field.name: field for field in Timer._meta.concrete_fields}
     return [by_name[name] for name in _INSERT_FIELDS]
@@ -132,11 +134,7 @@ def timers_schedule(specs: Sequence[TimerSpec]) -> list[Timer]:
         return timers
     fields = _insert_fields()
     conn = connections[DEFAULT_DB_ALIAS]  # not the proxy: see core.rows.RowReader.instances
-    params = [
-        field.get_db_prep_save(getattr(timer, field.attname), conn)
-        for timer in timers
-        for field in fields
-    ]
+    params = [value for timer in timers for value in insert_values(timer, fields)]
     sql = _upsert_sql(len(timers))
     if statement_defer(sql, params):
         return timers
