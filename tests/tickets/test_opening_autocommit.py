@@ -1,6 +1,7 @@
-"""Opening a ticket on PostgreSQL outside any caller's transaction: the pick with its stamp,
-the drawn ids and one INSERT, each its own statement with no BEGIN or COMMIT around them
-(tickets.services.lifecycle._opening_transaction). The INSERT is atomic on its own."""
+"""Opening a ticket on PostgreSQL outside any caller's transaction: the pick with its stamp
+(which also draws the ticket's ids and reference) and one INSERT, each its own statement
+with no BEGIN or COMMIT around them (tickets.services.lifecycle._opening_transaction). The
+INSERT is atomic on its own."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ def _postgresql_only() -> None:
         pytest.skip("PostgreSQL only: SQLite opens a ticket in one transaction, row by row")
 
 
-def test_an_opening_is_three_statements_without_a_transaction():
+def test_an_opening_is_two_statements_without_a_transaction():
     ops = team("service-operations")
     first, second = make_staff(team=ops), make_staff(team=ops)
     org = make_org()
@@ -36,8 +37,9 @@ def test_an_opening_is_three_statements_without_a_transaction():
         )
     statements = [q["sql"] for q in captured.captured_queries]
     statements = [sql for sql in statements if not sql.startswith("SELECT (SELECT COUNT(*)")]
-    assert len(statements) == 3, [sql[:60] for sql in statements]
+    assert len(statements) == 2, [sql[:60] for sql in statements]
     assert "synchronous_commit" in statements[0]  # the stamp need not wait for the disk
+    assert statements[0].count("nextval(") == 3  # the ticket's and its entry's ids, the number
     # Both committed: the rotation moved on and the rows are there for everyone.
     assert {t.assignee for t in opened} == {first, second}
     stamps = TeamMembership.objects.filter(team=ops).values_list("last_assigned_at", flat=True)
@@ -45,6 +47,22 @@ def test_an_opening_is_three_statements_without_a_transaction():
     ticket = opened[-1]
     assert TimelineEvent.objects.filter(ticket=ticket, kind="created").count() == 1
     assert Timer.objects.filter(key__endswith=f":{ticket.pk}").count() == 2
+    first_number = int(opened[0].reference.rsplit("-", 1)[1])
+    assert ticket.reference.endswith(f"-{first_number + 1:06d}")
+
+
+def test_without_a_pick_the_ids_are_drawn_on_their_own():
+    ops = team("service-operations")
+    agent = make_staff(team=ops)
+    org = make_org()
+    ticket_create(actor=agent, organisation=org, subject="warm-up", assignee=agent)
+    with CaptureQueriesContext(connection) as captured:
+        ticket = ticket_create(actor=agent, organisation=org, subject="given", assignee=agent)
+    statements = [q["sql"] for q in captured.captured_queries]
+    statements = [sql for sql in statements if not sql.startswith("SELECT (SELECT COUNT(*)")]
+    assert [sql[:15] for sql in statements] == ["SELECT nextval(", "WITH w0 AS (INS"]
+    stored = Ticket.objects.get(pk=ticket.pk)
+    assert (stored.reference, stored.assignee) == (ticket.reference, agent)
 
 
 def test_a_failing_insert_leaves_no_part_of_the_ticket(monkeypatch):
@@ -53,15 +71,15 @@ def test_a_failing_insert_leaves_no_part_of_the_ticket(monkeypatch):
     org = make_org()
     earlier = ticket_create(actor=agent, organisation=org, subject="earlier")
     taken = TimelineEvent.objects.filter(ticket=earlier).values_list("id", flat=True).first()
-    from opsdesk.core import rows
+    from opsdesk.tickets.services import lifecycle
 
-    real = rows.ids_next
+    real = lifecycle.reference_and_ids
 
-    def clashing(models, *, also=()):
-        drawn = real(models, also=also)
-        return [drawn[0], taken, *drawn[2:]]  # the entry's id is already used
+    def clashing(**kwargs):
+        reference, ids = real(**kwargs)
+        return reference, [ids[0], taken]  # the entry's id is already used
 
-    monkeypatch.setattr("opsdesk.tickets.services.references.ids_next", clashing)
+    monkeypatch.setattr(lifecycle, "reference_and_ids", clashing)
     before = Ticket.objects.count()
     with pytest.raises(IntegrityError):
         ticket_create(actor=agent, organisation=org, subject="doomed")

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
@@ -300,6 +301,40 @@ def psycopg_query_cache_widen() -> None:
 
 # (vendor, table) → the sequence behind its primary key.
 _pk_sequences: dict[tuple[str, str], str] = {}
+
+
+@dataclass
+class DrawAhead:
+    """Values of PostgreSQL sequences (``names``) that a coming statement needs, drawn by
+    an earlier statement that has room for them (``values``, in order; None until then)."""
+
+    names: list[str]
+    values: list[int] | None = None
+
+
+_ahead: ContextVar[DrawAhead | None] = ContextVar("opsdesk_rows_ahead", default=None)
+
+
+@contextmanager
+def draws_ahead(names: Sequence[str]) -> Iterator[DrawAhead]:
+    """Offer the draw of ``names`` to the statements run inside the block (one that selects
+    a row anyway adds ``nextval`` columns: ``draws_pending``), saving the round trip of a
+    statement of its own. Afterwards ``values`` holds what was drawn, or None: then draw as
+    usual. Values drawn and not used are gaps, as after a rollback."""
+    request = DrawAhead(list(names))
+    token = _ahead.set(request if names else None)
+    try:
+        yield request
+    finally:
+        _ahead.reset(token)
+
+
+def draws_pending() -> DrawAhead | None:
+    """The draw a statement about to run may take on (see ``draws_ahead``), if any. The
+    statement selects ``nextval(%s::regclass)`` for each of its ``names`` and sets
+    ``values`` from its row."""
+    request = _ahead.get()
+    return request if request is not None and request.values is None else None
 
 
 def ids_next(models: Sequence[type[Model]], *, also: Sequence[str] = ()) -> list[int] | None:

@@ -14,6 +14,7 @@ from django.utils.timezone import is_naive, make_aware
 
 from opsdesk.core.clock import now
 from opsdesk.core.configcache import config_cached, config_stamp
+from opsdesk.core.rows import draws_pending
 from opsdesk.oncall.enums import PolicyMode
 from opsdesk.oncall.selectors import oncall_mode, oncall_who
 from opsdesk.tenancy.enums import MemberRole, TeamKind
@@ -92,7 +93,7 @@ def routing_rule_find(*, service_line: str, contract: Contract | None) -> Routin
     return rule
 
 
-def _round_robin_sql(among: int, *, relaxed: bool = False) -> str:
+def _round_robin_sql(among: int, *, relaxed: bool = False, draws: int = 0) -> str:
     """The next member of a team: membership id, the team's latest stamp, then the user's
     and their profile's columns (``STAFF_USER``).
 
@@ -102,7 +103,9 @@ def _round_robin_sql(among: int, *, relaxed: bool = False) -> str:
     On PostgreSQL the same statement also stamps the membership, with the stamp as its last
     parameter; ``relaxed``: the statement is its own transaction (an opening outside any
     caller's, tickets.services.lifecycle) and commits without waiting for the flush to disk:
-    a stamp lost in a crash only moves the rotation on by one."""
+    a stamp lost in a crash only moves the rotation on by one. ``draws``: that many
+    sequence values come after the columns (``core.rows.draws_pending``), their names the
+    last parameters."""
     tm = TeamMembership._meta.db_table
     user = User._meta.db_table
     profile = StaffProfile._meta.db_table
@@ -127,7 +130,7 @@ def _round_robin_sql(among: int, *, relaxed: bool = False) -> str:
         f"WITH pick AS ({pick}){relax if relaxed else ''}, stamped AS (UPDATE {tm} SET "  # noqa: S608 - names from models
         "last_assigned_at = GREATEST(%s::timestamptz, pick.latest + interval '1 microsecond') "
         f"FROM pick{', relaxed' if relaxed else ''} WHERE {tm}.id = pick.membership) "
-        "SELECT * FROM pick"
+        "SELECT *" + ", nextval(%s::regclass)" * draws + " FROM pick"
     )
 
 
@@ -159,11 +162,19 @@ def round_robin_pick(*, team: Team, among: list[int] | None = None) -> User | No
     if stamped_at_once:
         params.append(connection.ops.adapt_datetimefield_value(stamp))
     relaxed = stamped_at_once and not connection.in_atomic_block
+    # The opening's ids and reference ride along when it offers them (one round trip less).
+    ahead = draws_pending() if stamped_at_once else None
+    draws = len(ahead.names) if ahead is not None else 0
+    if ahead is not None:
+        params += ahead.names
     with connection.cursor() as cursor:
-        cursor.execute(_round_robin_sql(len(among or []), relaxed=relaxed), params)
+        cursor.execute(_round_robin_sql(len(among or []), relaxed=relaxed, draws=draws), params)
         row = cursor.fetchone()
         if row is None:
             return None
+        if ahead is not None:
+            ahead.values = [int(value) for value in row[len(row) - draws :]]
+            row = row[: len(row) - draws]
         if not stamped_at_once:
             membership_id, team_latest = row[0], _aware(row[1])
             if team_latest is not None and team_latest >= stamp:

@@ -28,7 +28,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 from django.db.models import Model
 
-from opsdesk.core.rows import ids_next
+from opsdesk.core.rows import ids_next, pk_sequence
 from opsdesk.tickets.enums import TicketKind
 from opsdesk.tickets.models import ReferenceSequence
 
@@ -45,24 +45,51 @@ def reference_next(*, kind: str, at: datetime) -> str:
 
 
 def reference_and_ids(
-    *, kind: str, at: datetime, models: Sequence[type[Model]] = ()
+    *,
+    kind: str,
+    at: datetime,
+    models: Sequence[type[Model]] = (),
+    drawn: Sequence[int] | None = None,
 ) -> tuple[str, list[int] | None]:
     """:func:`reference_next`, and on PostgreSQL the next primary key of each of ``models``
     drawn in the same statement (``core.rows.ids_next``; None on SQLite), so that a new
-    ticket and its first rows can go out as one INSERT (``core.rows.inserts_together``)."""
+    ticket and its first rows can go out as one INSERT (``core.rows.inserts_together``).
+    ``drawn``: those values, drawn already by another statement in the order
+    :func:`reference_draw_names` gives."""
     prefix = REFERENCE_PREFIX[TicketKind(kind)]
-    year = at.astimezone(ZoneInfo(settings.TIME_ZONE)).year
+    year = _local_year(at)
     ids: list[int] | None = None
     if connection.vendor == "postgresql":
-        name = sequence_name(prefix, year)
-        if (connection.alias, name) not in _ready:
-            _sequence_ensure(prefix, year)
-        drawn = ids_next(models, also=[name])
-        assert drawn is not None  # noqa: S101 - PostgreSQL draws
+        if drawn is None:
+            name = sequence_name(prefix, year)
+            if (connection.alias, name) not in _ready:
+                _sequence_ensure(prefix, year)
+            drawn = ids_next(models, also=[name])
+            assert drawn is not None  # noqa: S101 - PostgreSQL draws
         *ids, value = drawn
     else:
         value = _row_next(prefix, year)
     return f"{prefix}-{year}-{value:06d}", ids
+
+
+def reference_draw_names(
+    *, kind: str, at: datetime, models: Sequence[type[Model]] = ()
+) -> list[str]:
+    """The sequences :func:`reference_and_ids` draws from, for drawing them ahead with
+    another statement (``core.rows.draws_ahead``); the year's sequence is made sure of
+    first. Empty on SQLite, whose references count on a row."""
+    if connection.vendor != "postgresql":
+        return []
+    prefix = REFERENCE_PREFIX[TicketKind(kind)]
+    year = _local_year(at)
+    name = sequence_name(prefix, year)
+    if (connection.alias, name) not in _ready:
+        _sequence_ensure(prefix, year)
+    return [pk_sequence(model) for model in models] + [name]
+
+
+def _local_year(at: datetime) -> int:
+    return at.astimezone(ZoneInfo(settings.TIME_ZONE)).year
 
 
 def _row_next(prefix: str, year: int) -> int:
