@@ -303,6 +303,19 @@ def psycopg_query_cache_widen() -> None:
 _pk_sequences: dict[tuple[str, str], str] = {}
 
 
+def one_row_with(heads: Sequence[str], sql: str) -> str:
+    """``sql`` (a SELECT) with ``heads`` (expressions such as ``nextval(…)`` or a lock) as
+    its first columns, and one row even when it finds nothing (then NULLs after the heads),
+    so the heads are always evaluated; they are evaluated again on each further row. The
+    heads' parameters come first."""
+    if not heads:
+        return sql
+    return (
+        f"SELECT {', '.join(heads)}, found.* FROM (SELECT 1) AS one "  # noqa: S608 - fixed text
+        f"LEFT JOIN LATERAL ({sql}) AS found ON true"
+    )
+
+
 @dataclass
 class DrawAhead:
     """Values of PostgreSQL sequences (``names``) that a coming statement needs, drawn by

@@ -130,7 +130,7 @@ class AccessLog:
             if (
                 len(handlers) == 1
                 and type(handlers[0]) is _AccessHandler
-                and not (self.logger.filters)
+                and not self.logger.filters
             ):
                 handlers[0].write_line(line)
                 return

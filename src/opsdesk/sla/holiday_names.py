@@ -59,7 +59,8 @@ def country_holidays(country: str, years: range) -> dict[date, str]:
     return dict(holidays.country_holidays(country.upper(), years=years).items())
 
 
-def holidays_preload(country: str = "KR") -> None:
-    """Load ``country``'s holiday rules and names (the package imports them on first use:
-    about 55 ms, which a web worker's first ticket paid). For a process that forks workers."""
-    holidays.country_holidays(country, language="ko")
+def holidays_preload() -> None:
+    """Load the Korean holiday rules and names, which the seeded calendars use (the package
+    imports a country's on first use: about 55 ms, which a web worker's first ticket paid).
+    For a process that forks workers."""
+    country_holidays("KR", range(0))

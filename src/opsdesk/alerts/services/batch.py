@@ -57,13 +57,6 @@ class Batch:
     # Incidents this call opened: their timeline entries need no lock (the transaction
     # holds their new rows).
     opened: set[int] = field(default_factory=set)
-    # Group keys whose advisory lock this transaction holds (PostgreSQL): taken for every
-    # firing alert's key, in key order, with the known alerts (ingest._known_locked), so
-    # that the group look-ups after it see every group committed before the lock.
-    locked: set[str] = field(default_factory=set)
-    # Keys whose look-up took the lock itself and so read before it was granted (one
-    # statement, one snapshot): a miss there is looked up again (groups.group_for_firing).
-    read_unlocked: set[str] = field(default_factory=set)
     # Primary keys drawn ahead with a group look-up (PostgreSQL), by model: a new alert's
     # rows then go out as one statement (core.rows.inserts_together). One not used is a gap.
     ids: dict[type[Model], list[int]] = field(default_factory=dict)

@@ -32,7 +32,7 @@ from opsdesk.alerts.sources.base import (
     clip,
 )
 from opsdesk.core.errors import InvalidInput
-from opsdesk.core.rows import RowReader, pk_sequence, row_insert
+from opsdesk.core.rows import RowReader, one_row_with, pk_sequence, row_insert
 from opsdesk.oncall.services import escalation_start
 from opsdesk.tickets.enums import Channel, Status, TicketKind
 from opsdesk.tickets.models import Ticket, TimelineEvent
@@ -49,11 +49,6 @@ def group_for_firing(batch: Batch, item: AlertInput, *, silenced: bool) -> Alert
     group's incident then."""
     key = group_key(integration=batch.integration, item=item)
     group = _group_current(batch, key)
-    if (group is None or not group_reusable(batch, group)) and key in batch.read_unlocked:
-        # The look-up that took the lock read before it was granted (one statement, one
-        # snapshot): look again, now that a call we waited for has committed its group.
-        batch.read_unlocked.discard(key)
-        group = batch.groups[key] = _group_latest(batch, key, draw=(AlertGroup,))
     if group is None or not group_reusable(batch, group):
         group = _group_open(batch, key, item, silenced=silenced)
         batch.fresh[group.pk] = 0
@@ -83,13 +78,12 @@ def group_key(*, integration: Integration, item: AlertInput) -> str:
 _GROUP_LOCK_SPACE = 0x0A1E
 
 
-def _group_lock_keys(batch: Batch, key: str) -> list[int]:
-    """pg_advisory_xact_lock's two int4 keys for (integration, group key)."""
-    return group_lock_keys(integration_id=batch.integration.pk, key=key)
-
-
 def group_lock_keys(*, integration_id: int, key: str) -> list[int]:
-    """pg_advisory_xact_lock's two int4 keys for (integration, group key)."""
+    """pg_advisory_xact_lock's two int4 keys for (integration, group key). Two calls bringing
+    the first alerts of one group at the same instant open one incident, not two: each
+    takes the lock of every firing alert's key before it looks its groups up (the second
+    waits, then finds the first's group; ingest._known_locked). SQLite needs no lock: its
+    transactions take the write lock at BEGIN and never overlap."""
     digest = zlib.crc32(f"{integration_id}|{key}".encode())
     return [_GROUP_LOCK_SPACE, digest - 2**32 if digest >= 2**31 else digest]
 
@@ -101,50 +95,28 @@ _GROUP = RowReader((AlertGroup, "g"), (Ticket, "t"))
 
 def _group_current(batch: Batch, key: str) -> AlertGroup | None:
     if key not in batch.groups:
-        if key in batch.locked:
-            # Locked before this statement: what it reads is final, and a new group's id
-            # comes along (one not used is a gap).
-            draw: tuple[type[Model], ...] = (Alert, TimelineEvent, AlertGroup)
-            lock = False
-        else:
-            draw, lock = (Alert, TimelineEvent), connection.vendor == "postgresql"
-        batch.groups[key] = _group_latest(batch, key, lock=lock, draw=draw)
+        # The key's lock is held already: what the look-up reads is final. The ids of a new
+        # alert, its entry and maybe a new group come along (one not used is a gap).
+        batch.groups[key] = _group_latest(batch, key, draw=(Alert, TimelineEvent, AlertGroup))
     return batch.groups[key]
 
 
-def _group_latest(
-    batch: Batch, key: str, *, lock: bool = False, draw: Sequence[type[Model]] = ()
-) -> AlertGroup | None:
-    """The newest group of ``key``, with its incident loaded.
-
-    PostgreSQL only, in the same statement: ``lock`` takes the transaction's advisory lock
-    on (integration, key), so two calls bringing the first alerts of one group at the same
-    instant open one incident, not two (the second waits, then finds the first's group; see
-    group_for_firing); ``draw`` draws a primary key of each model into ``batch.ids``. SQLite
-    needs no lock: its transactions take the write lock at BEGIN and never overlap."""
+def _group_latest(batch: Batch, key: str, *, draw: Sequence[type[Model]]) -> AlertGroup | None:
+    """The newest group of ``key``, with its incident loaded; on PostgreSQL, in the same
+    statement, a primary key of each of ``draw`` drawn into ``batch.ids``."""
     sql = group_latest_sql()
     params: list[Any] = [batch.integration.pk, key]
-    if connection.vendor != "postgresql":
-        lock, draw = False, ()
-    heads = ["pg_advisory_xact_lock(%s, %s)"] if lock else []
-    heads += ["nextval(%s::regclass)"] * len(draw)
-    if heads:
-        # One row whatever the look-up finds: the lock and the ids come with it.
-        sql = (
-            f"SELECT {', '.join(heads)}, found.* FROM (SELECT 1) AS one "  # noqa: S608 - fixed text
-            f"LEFT JOIN LATERAL ({sql}) AS found ON true"
-        )
-        head_params = _group_lock_keys(batch, key) if lock else []
-        params = head_params + [pk_sequence(model) for model in draw] + params
+    if connection.vendor == "postgresql":
+        sql = one_row_with(["nextval(%s::regclass)"] * len(draw), sql)
+        params = [pk_sequence(model) for model in draw] + params
+    else:
+        draw = ()
     row = _GROUP.fetch_row(sql, params)
-    if row is None:  # only without heads: the outer join gives one row
+    if row is None:  # only without draws: the outer join gives one row
         return None
-    if lock:
-        batch.locked.add(key)
-        batch.read_unlocked.add(key)
-    for model, value in zip(draw, row[int(lock) : len(heads)], strict=True):
+    for model, value in zip(draw, row[: len(draw)], strict=True):
         batch.ids.setdefault(model, []).append(int(value))
-    group, incident = _GROUP.instances(row[len(heads) :])
+    group, incident = _GROUP.instances(row[len(draw) :])
     if group is None:
         return None
     assert isinstance(group, AlertGroup)  # noqa: S101 - the row is a group's

@@ -38,7 +38,7 @@ from opsdesk.alerts.sources.base import (
 )
 from opsdesk.core.clock import now
 from opsdesk.core.configcache import config_scope
-from opsdesk.core.rows import RowReader, inserts_together, row_insert
+from opsdesk.core.rows import RowReader, inserts_together, one_row_with, row_insert
 from opsdesk.tickets.models import Ticket
 
 # Fingerprints per UPDATE of the repeat path (well below every database's parameter limit).
@@ -160,20 +160,21 @@ def _changes_apply(
     *, integration: Integration, items: list[AlertInput], at: datetime, result: IngestResult
 ) -> None:
     batch = Batch(integration=integration, at=at, result=result)
+    locking: list[str] = []
     if connection.vendor == "postgresql":
-        # Every key a firing alert may open a group under, in one order for all calls (no
-        # two calls can then wait for each other's keys).
-        batch.locked.update(
-            group_key(integration=integration, item=item)
-            for item in items
-            if item.status == AlertStatus.FIRING
+        # Every key a firing alert may open a group under (groups.group_lock_keys), in one
+        # order for all calls: no two calls can then wait for each other's keys.
+        locking = sorted(
+            {
+                group_key(integration=integration, item=i)
+                for i in items
+                if i.status == AlertStatus.FIRING
+            }
         )
     known = _known_locked(
         integration_id=integration.pk,
         fingerprints=[a.fingerprint for a in items],
-        lock_keys=[
-            group_lock_keys(integration_id=integration.pk, key=key) for key in sorted(batch.locked)
-        ],
+        lock_keys=[group_lock_keys(integration_id=integration.pk, key=key) for key in locking],
     )
     repeats: list[int] = []
     for item in items:
@@ -236,15 +237,8 @@ def known_sql(size: int, *, locks: int = 0) -> str:
         f"LEFT JOIN {quote(Ticket._meta.db_table)} t ON t.id = g.incident_id "
         f"WHERE a.integration_id = %s AND a.fingerprint IN ({marks}){lock}"
     )
-    if not locks:
-        return sql
-    # At least one row whatever is stored, so the locks are always taken (again on each
-    # further row: an advisory lock a transaction holds is granted to it at once).
-    heads = ", ".join(["pg_advisory_xact_lock(%s, %s)"] * locks)
-    return (
-        f"SELECT {heads}, found.* FROM (SELECT 1) AS one "  # noqa: S608 - fixed text
-        f"LEFT JOIN LATERAL ({sql}) AS found ON true"
-    )
+    # Taken again on each further row: a lock the transaction holds is granted at once.
+    return one_row_with(["pg_advisory_xact_lock(%s, %s)"] * locks, sql)
 
 
 def _alert_new(batch: Batch, item: AlertInput) -> None:

@@ -61,10 +61,7 @@ def reference_and_ids(
     ids: list[int] | None = None
     if connection.vendor == "postgresql":
         if drawn is None:
-            name = sequence_name(prefix, year)
-            if (connection.alias, name) not in _ready:
-                _sequence_ensure(prefix, year)
-            drawn = ids_next(models, also=[name])
+            drawn = ids_next((), also=reference_draw_names(kind=kind, at=at, models=models))
             assert drawn is not None  # noqa: S101 - PostgreSQL draws
         *ids, value = drawn
     else:
