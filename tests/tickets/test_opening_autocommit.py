@@ -10,7 +10,7 @@ from django.db import IntegrityError, connection
 from django.test.utils import CaptureQueriesContext
 
 from opsdesk.jobs.models import Timer
-from opsdesk.tenancy.models import TeamMembership
+from opsdesk.tenancy.models import StaffProfile, TeamMembership
 from opsdesk.tickets.models import Ticket, TimelineEvent
 from opsdesk.tickets.services import ticket_create
 from tests.factories import make_contract, make_org, make_staff, team
@@ -49,6 +49,25 @@ def test_an_opening_is_two_statements_without_a_transaction():
     assert Timer.objects.filter(key__endswith=f":{ticket.pk}").count() == 2
     first_number = int(opened[0].reference.rsplit("-", 1)[1])
     assert ticket.reference.endswith(f"-{first_number + 1:06d}")
+
+
+def test_a_pick_that_finds_nobody_still_draws_the_ids():
+    ops = team("service-operations")
+    away = make_staff(team=ops)
+    StaffProfile.objects.filter(user=away).update(is_available=False)
+    org = make_org()
+    contract = make_contract(org, ("consulting",))
+    ticket_create(actor=away, organisation=org, contract=contract, subject="warm-up")
+    with CaptureQueriesContext(connection) as captured:
+        ticket = ticket_create(actor=away, organisation=org, contract=contract, subject="none")
+    statements = [q["sql"] for q in captured.captured_queries]
+    statements = [sql for sql in statements if not sql.startswith("SELECT (SELECT COUNT(*)")]
+    assert [sql[:15] for sql in statements] == ["WITH pick AS (S", "WITH w0 AS (INS"]
+    assert statements[0].count("nextval(") == 3
+    stored = Ticket.objects.get(pk=ticket.pk)
+    assert (stored.reference, stored.team, stored.assignee) == (ticket.reference, ops, None)
+    assert TimelineEvent.objects.filter(ticket=ticket, kind="created").count() == 1
+    assert not TeamMembership.objects.filter(last_assigned_at__isnull=False).exists()
 
 
 def test_without_a_pick_the_ids_are_drawn_on_their_own():

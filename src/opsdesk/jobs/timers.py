@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
@@ -93,6 +93,11 @@ def _insert_fields() -> list[Field[Any, Any]]:
 
 
 def _upsert_sql(rows: int) -> str:
+    return _upsert_sql_built(connection.vendor, rows)
+
+
+@lru_cache(maxsize=16)
+def _upsert_sql_built(vendor: str, rows: int) -> str:
     # Written out rather than bulk_create(update_conflicts=True): it runs for nearly every
     # ticket write and alert, and the ORM spent several times the statement's own cost
     # building it. Values go through each field's get_db_prep_save, as the ORM's would.

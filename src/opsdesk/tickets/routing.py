@@ -105,7 +105,8 @@ def _round_robin_sql(among: int, *, relaxed: bool = False, draws: int = 0) -> st
     caller's, tickets.services.lifecycle) and commits without waiting for the flush to disk:
     a stamp lost in a crash only moves the rotation on by one. ``draws``: that many
     sequence values come after the columns (``core.rows.draws_pending``), their names the
-    last parameters."""
+    last parameters; the statement then gives one row even when nobody is free (the
+    member's columns NULL), so the draws are not lost to an empty team."""
     tm = TeamMembership._meta.db_table
     user = User._meta.db_table
     profile = StaffProfile._meta.db_table
@@ -126,11 +127,18 @@ def _round_robin_sql(among: int, *, relaxed: bool = False, draws: int = 0) -> st
     # One round trip instead of two: the stamp is the later of now and just after the
     # team's latest (see round_robin_pick), written by a data-modifying CTE.
     relax = ", relaxed AS (SELECT set_config('synchronous_commit', 'off', true))"
+    # With draws riding along, one row even when the pick finds nobody.
+    select = "SELECT * FROM pick"
+    if draws:
+        select = (
+            "SELECT pick.*"  # noqa: S608 - fixed text
+            + ", nextval(%s::regclass)" * draws
+            + " FROM (SELECT 1) AS one LEFT JOIN pick ON true"
+        )
     return (
         f"WITH pick AS ({pick}){relax if relaxed else ''}, stamped AS (UPDATE {tm} SET "  # noqa: S608 - names from models
         "last_assigned_at = GREATEST(%s::timestamptz, pick.latest + interval '1 microsecond') "
-        f"FROM pick{', relaxed' if relaxed else ''} WHERE {tm}.id = pick.membership) "
-        "SELECT *" + ", nextval(%s::regclass)" * draws + " FROM pick"
+        f"FROM pick{', relaxed' if relaxed else ''} WHERE {tm}.id = pick.membership) {select}"
     )
 
 
@@ -175,6 +183,8 @@ def round_robin_pick(*, team: Team, among: list[int] | None = None) -> User | No
         if ahead is not None:
             ahead.values = [int(value) for value in row[len(row) - draws :]]
             row = row[: len(row) - draws]
+            if row[0] is None:
+                return None  # nobody free; the draws still count
         if not stamped_at_once:
             membership_id, team_latest = row[0], _aware(row[1])
             if team_latest is not None and team_latest >= stamp:

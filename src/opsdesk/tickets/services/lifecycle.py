@@ -65,10 +65,10 @@ def ticket_create(
     subject = subject.strip()
     if not subject:
         raise InvalidInput(_("A ticket needs a subject."), field="subject")
-    _validate_choice(kind, TicketKind.values, "kind")
-    _validate_choice(channel, Channel.values, "channel")
-    _validate_choice(priority, Priority.values, "priority")
-    _validate_choice(severity, Severity.values, "severity", blank=True)
+    _validate_choice(kind, TicketKind, "kind")
+    _validate_choice(channel, Channel, "channel")
+    _validate_choice(priority, Priority, "priority")
+    _validate_choice(severity, Severity, "severity", blank=True)
     if contract is None and contact is None and not organisation.is_active:
         raise InvalidInput(_("The organisation is not active."), field="organisation")
     if contract is not None and not service_line and contract.service_lines:
@@ -196,11 +196,11 @@ def ticket_update(*, ticket: Ticket, actor: User | None, changes: dict[str, Any]
     if "subject" in changes and not str(changes["subject"]).strip():
         raise InvalidInput(_("A ticket needs a subject."), field="subject")
     if "kind" in changes:
-        _validate_choice(changes["kind"], TicketKind.values, "kind")
+        _validate_choice(changes["kind"], TicketKind, "kind")
     if "priority" in changes:
-        _validate_choice(changes["priority"], Priority.values, "priority")
+        _validate_choice(changes["priority"], Priority, "priority")
     if "severity" in changes:
-        _validate_choice(changes["severity"], Severity.values, "severity", blank=True)
+        _validate_choice(changes["severity"], Severity, "severity", blank=True)
     _validate_links(
         organisation=current.organisation,
         contact=changes.get("contact", current.contact),
@@ -248,7 +248,7 @@ def ticket_status_change(
     *, ticket: Ticket, actor: User | None, status: str, comment: str = "", actor_label: str = ""
 ) -> Ticket:
     """Move the ticket through the workflow (enums.STATUS_TRANSITIONS)."""
-    _validate_choice(status, Status.values, "status")
+    _validate_choice(status, Status, "status")
     current = _lock(ticket)
     if current.status == status:
         return current
