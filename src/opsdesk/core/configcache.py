@@ -27,7 +27,7 @@ from contextvars import ContextVar
 from typing import Any, TypeVar, cast
 
 from django.conf import settings
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
 
@@ -82,7 +82,9 @@ def config_stamp(*, extra: str = "", params: Sequence[Any] = ()) -> tuple[tuple[
     when the stamp moved. Inside a :func:`config_scope`, a call without ``extra`` reuses the
     scope's stamp."""
     scope = _scope.get()
-    alias = connection.alias
+    # The proxy's alias, always the default one: read through the proxy it is a
+    # context-local lookup, and this runs for every cached configuration read.
+    alias = DEFAULT_DB_ALIAS
     if not extra:
         if scope is not None and alias in scope:
             return scope[alias], None
@@ -95,7 +97,7 @@ def config_stamp(*, extra: str = "", params: Sequence[Any] = ()) -> tuple[tuple[
         cursor.execute(_stamp_sql(extra), list(params))
         row = cursor.fetchone()
     values = row[:-1] if extra else row
-    stamp = (connection.alias, *values)
+    stamp = (alias, *values)
     if not _cache_stamp or _cache_stamp[0] != stamp:
         _cache.clear()
         _cache_stamp[:] = [stamp]

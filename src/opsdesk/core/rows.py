@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any, cast
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
@@ -90,23 +91,34 @@ class RowReader:
         out: list[Model | None] = []
         position = 0
         for (model, _alias), fields in zip(self.parts, self._plan(conn), strict=True):
+            start, position = position, position + len(fields)
+            # A NULL key is an outer join that found nothing: no need to convert the rest
+            # (a new alert's look-ups return one such row of some sixty columns).
+            if row[start + _pk_index(model)] is None:
+                out.append(None)
+                continue
             values = []
-            for col, converters in fields:
-                value = row[position]
-                position += 1
+            for value, (col, converters) in zip(row[start:position], fields, strict=True):
                 for convert in converters:
                     value = convert(value, col, conn)
                 values.append(value)
-            pk_index = model._meta.concrete_fields.index(model._meta.pk)
-            if values[pk_index] is None:
-                out.append(None)
-                continue
-            names = [f.attname for f in model._meta.concrete_fields]
-            out.append(model.from_db(conn.alias, names, values))
+            out.append(model.from_db(conn.alias, _attnames(model), values))
         return out
 
 
-_insert_sql: dict[tuple[type[Model], str, tuple[str, ...]], str] = {}
+@cache
+def _pk_index(model: type[Model]) -> int:
+    return model._meta.concrete_fields.index(model._meta.pk)
+
+
+@cache
+def _attnames(model: type[Model]) -> list[str]:
+    return [f.attname for f in model._meta.concrete_fields]
+
+
+# (model, vendor, whether the primary key is given) → the fields an INSERT sends, the key of
+# their preparation plan (``_insert_prep``) and the statement.
+_insert_plans: dict[tuple[type[Model], str, bool], tuple[list[Any], Any, str]] = {}
 
 # Field classes whose ``pre_save`` and ``get_db_prep_save`` hand a value of the type below
 # (or None) to the driver as it is: row_insert skips the two calls for them (half a new
@@ -200,14 +212,16 @@ def row_insert(instance: Model) -> None:
     pk = meta.pk
     assert pk is not None  # noqa: S101 - every concrete model has one
     known = getattr(instance, pk.attname) is not None
-    fields = [f for f in meta.concrete_fields if known or f is not pk]
-    key = (type(instance), conn.vendor, tuple(f.attname for f in fields))
-    sql = _insert_sql.get(key)
-    if sql is None:
+    plan = _insert_plans.get((type(instance), conn.vendor, known))
+    if plan is None:
+        fields = [f for f in meta.concrete_fields if known or f is not pk]
+        key = (type(instance), conn.vendor, tuple(f.attname for f in fields))
         quote = conn.ops.quote_name
         columns = ", ".join(quote(f.column) for f in fields)
         marks = ", ".join(["%s"] * len(fields))
-        sql = _insert_sql[key] = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608 - names from the model
+        sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608 - names from the model
+        plan = _insert_plans[(type(instance), conn.vendor, known)] = (fields, key, sql)
+    fields, key, sql = plan
     values = _prep_values(instance, key, fields, conn)
     instance._state.db = conn.alias
     if known and statement_defer(sql, values):
@@ -299,8 +313,9 @@ def psycopg_query_cache_widen() -> None:
         _queries.MAX_CACHED_STATEMENT_PARAMS = CACHED_STATEMENT_PARAMS
 
 
-# (vendor, table) → the sequence behind its primary key.
-_pk_sequences: dict[tuple[str, str], str] = {}
+# table → the sequence behind its primary key, on the default database (PostgreSQL only:
+# one process never changes that database's vendor).
+_pk_sequences: dict[str, str] = {}
 
 
 def one_row_with(heads: Sequence[str], sql: str) -> str:
@@ -371,9 +386,9 @@ def pk_sequence(model: type[Model]) -> str:
     """The name of the PostgreSQL sequence behind ``model``'s primary key (looked up once
     per process), for drawing ids inside a statement of one's own (``nextval``)."""
     table = model._meta.db_table
-    conn = connections[DEFAULT_DB_ALIAS]
-    name = _pk_sequences.get((conn.vendor, table))
+    name = _pk_sequences.get(table)
     if name is None:
+        conn = connections[DEFAULT_DB_ALIAS]
         pk = model._meta.pk
         assert pk is not None  # noqa: S101 - every concrete model has one
         with conn.cursor() as cursor:
@@ -381,5 +396,5 @@ def pk_sequence(model: type[Model]) -> str:
             (name,) = cursor.fetchone()
         if name is None:
             raise LookupError(f"{table}.{pk.column} has no sequence")
-        _pk_sequences[(conn.vendor, table)] = name
+        _pk_sequences[table] = name
     return name

@@ -5,10 +5,11 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.utils.dateparse import parse_datetime
 from django.utils.timezone import is_naive, make_aware
 
@@ -93,7 +94,8 @@ def routing_rule_find(*, service_line: str, contract: Contract | None) -> Routin
     return rule
 
 
-def _round_robin_sql(among: int, *, relaxed: bool = False, draws: int = 0) -> str:
+@lru_cache(maxsize=64)
+def _round_robin_sql_built(vendor: str, among: int, relaxed: bool, draws: int) -> str:
     """The next member of a team: membership id, the team's latest stamp, then the user's
     and their profile's columns (``STAFF_USER``).
 
@@ -122,7 +124,7 @@ def _round_robin_sql(among: int, *, relaxed: bool = False, draws: int = 0) -> st
         f"AND p.is_available {in_among} "
         f"ORDER BY m.last_assigned_at IS NOT NULL, m.last_assigned_at, m.id LIMIT 1 {lock}"
     )
-    if connection.vendor != "postgresql":
+    if vendor != "postgresql":
         return pick
     # One round trip instead of two: the stamp is the later of now and just after the
     # team's latest (see round_robin_pick), written by a data-modifying CTE.
@@ -166,17 +168,19 @@ def round_robin_pick(*, team: Team, among: list[int] | None = None) -> User | No
     roles = [MemberRole.AGENT.value, MemberRole.ENGINEER.value]
     params: list[Any] = [team.pk, team.pk, *roles, *(among or [])]
     stamp = now()
-    stamped_at_once = connection.vendor == "postgresql"
+    conn = connections[DEFAULT_DB_ALIAS]  # not the proxy: one context-local lookup, not six
+    stamped_at_once = conn.vendor == "postgresql"
     if stamped_at_once:
-        params.append(connection.ops.adapt_datetimefield_value(stamp))
-    relaxed = stamped_at_once and not connection.in_atomic_block
+        params.append(conn.ops.adapt_datetimefield_value(stamp))
+    relaxed = stamped_at_once and not conn.in_atomic_block
     # The opening's ids and reference ride along when it offers them (one round trip less).
     ahead = draws_pending() if stamped_at_once else None
     draws = len(ahead.names) if ahead is not None else 0
     if ahead is not None:
         params += ahead.names
-    with connection.cursor() as cursor:
-        cursor.execute(_round_robin_sql(len(among or []), relaxed=relaxed, draws=draws), params)
+    with conn.cursor() as cursor:
+        sql = _round_robin_sql_built(conn.vendor, len(among or []), relaxed, draws)
+        cursor.execute(sql, params)
         row = cursor.fetchone()
         if row is None:
             return None
@@ -191,7 +195,7 @@ def round_robin_pick(*, team: Team, among: list[int] | None = None) -> User | No
                 stamp = team_latest + timedelta(microseconds=1)
             cursor.execute(
                 f"UPDATE {TeamMembership._meta.db_table} SET last_assigned_at = %s WHERE id = %s",  # noqa: S608
-                [connection.ops.adapt_datetimefield_value(stamp), membership_id],
+                [conn.ops.adapt_datetimefield_value(stamp), membership_id],
             )
     return staff_user_from_row(row, start=2)
 

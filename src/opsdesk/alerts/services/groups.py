@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import zlib
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from django.db import connection
@@ -126,6 +127,11 @@ def _group_latest(batch: Batch, key: str, *, draw: Sequence[type[Model]]) -> Ale
 
 def group_latest_sql() -> str:
     """The newest group of a key with its incident; parameters: integration id, key."""
+    return _group_latest_sql_built(connection.vendor)
+
+
+@lru_cache(maxsize=4)
+def _group_latest_sql_built(vendor: str) -> str:
     quote = connection.ops.quote_name
     return (
         f"SELECT {_GROUP.columns()} FROM {quote(AlertGroup._meta.db_table)} g "  # noqa: S608 - names from models

@@ -228,6 +228,11 @@ def _known_locked(
 def known_sql(size: int, *, locks: int = 0) -> str:
     """SELECT … FOR UPDATE of ``size`` fingerprints; parameters: the two keys of each of
     ``locks`` advisory locks (PostgreSQL), integration id, the fingerprints."""
+    return _known_sql_built(connection.vendor, size, locks)
+
+
+@lru_cache(maxsize=128)
+def _known_sql_built(vendor: str, size: int, locks: int) -> str:
     quote = connection.ops.quote_name
     marks = ", ".join(["%s"] * size)
     lock = " FOR UPDATE OF a" if connection.features.has_select_for_update_of else ""
