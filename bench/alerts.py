@@ -38,13 +38,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _load import OPSDESK, Server
 
+# The customer's incidents land in the triage team (service operations), where four
+# engineers take them in turn: each opening picks and stamps one (the round-robin path
+# of a staffed support centre, not the empty team of a fresh site).
 SETUP = """
 from opsdesk.alerts.services import integration_create
-from opsdesk.tenancy.services import organisation_create
+from opsdesk.tenancy.models import Team
+from opsdesk.tenancy.services import organisation_create, staff_create, team_member_add
 org = organisation_create(code="bench-customer", name="Bench Customer")
 integration = integration_create(
     kind="alertmanager", name="bench", organisation=org, group_by=["instance"]
 )
+triage = Team.objects.get(slug="service-operations")
+for n in range(1, 5):
+    engineer = staff_create(username=f"bench-engineer-{n}", display_name=f"Engineer {n}")
+    team_member_add(team=triage, user=engineer)
 print(integration.token)
 """
 
