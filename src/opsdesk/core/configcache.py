@@ -31,6 +31,8 @@ from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
 
+from opsdesk.core.rows import kept_cursor
+
 T = TypeVar("T")
 
 _models: list[type[Model]] = []
@@ -93,7 +95,7 @@ def config_stamp(*, extra: str = "", params: Sequence[Any] = ()) -> tuple[tuple[
             if scope is not None:
                 scope[alias] = stamp
             return stamp, None
-    with connection.cursor() as cursor:
+    with kept_cursor() as cursor:
         cursor.execute(_stamp_sql(extra), list(params))
         row = cursor.fetchone()
     values = row[:-1] if extra else row

@@ -15,7 +15,7 @@ from django.utils.timezone import is_naive, make_aware
 
 from opsdesk.core.clock import now
 from opsdesk.core.configcache import config_cached, config_stamp
-from opsdesk.core.rows import draws_pending
+from opsdesk.core.rows import draws_pending, kept_cursor
 from opsdesk.oncall.enums import PolicyMode
 from opsdesk.oncall.selectors import oncall_mode, oncall_who
 from opsdesk.tenancy.enums import MemberRole, TeamKind
@@ -178,7 +178,7 @@ def round_robin_pick(*, team: Team, among: list[int] | None = None) -> User | No
     draws = len(ahead.names) if ahead is not None else 0
     if ahead is not None:
         params += ahead.names
-    with conn.cursor() as cursor:
+    with kept_cursor() as cursor:
         sql = _round_robin_sql_built(conn.vendor, len(among or []), relaxed, draws)
         cursor.execute(sql, params)
         row = cursor.fetchone()

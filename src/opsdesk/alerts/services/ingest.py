@@ -38,7 +38,7 @@ from opsdesk.alerts.sources.base import (
 )
 from opsdesk.core.clock import now
 from opsdesk.core.configcache import config_scope
-from opsdesk.core.rows import RowReader, inserts_together, one_row_with, row_insert
+from opsdesk.core.rows import RowReader, inserts_together, kept_cursor, one_row_with, row_insert
 from opsdesk.tickets.models import Ticket
 
 # Fingerprints per UPDATE of the repeat path (well below every database's parameter limit).
@@ -111,7 +111,7 @@ def _repeats_count(
     stamp = connection.ops.adapt_datetimefield_value(at)
     relaxed = relaxed and len(by_status) == 1 and _async_commit()
     counted: set[str] = set()
-    with connection.cursor() as cursor:
+    with kept_cursor() as cursor:
         for status, fingerprints in by_status.items():
             for i in range(0, len(fingerprints), REPEAT_CHUNK):
                 chunk = fingerprints[i : i + REPEAT_CHUNK]
@@ -210,7 +210,7 @@ def _known_locked(
     sql = known_sql(len(fingerprints), locks=len(lock_keys))
     params: list[Any] = [k for pair in lock_keys for k in pair]
     params += [integration_id, *fingerprints]
-    with connection.cursor() as cursor:
+    with kept_cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     for row in rows:
