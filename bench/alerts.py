@@ -7,11 +7,12 @@ Usage: .venv/bin/python bench/alerts.py [--alerts 1000] [--repeats 10000] [--con
 Sets up a throwaway site (SQLite in a temporary OPSDESK_DATA_DIR, or the database named by
 OPSDESK_DATABASE_URL — use a scratch database), creates an Alertmanager integration and
 four engineers in the triage team, starts `opsdesk serve` on 127.0.0.1 and drives it from
-separate load processes (one connection each, one alert per request). For each stored-alert level of --preload (the
-table is topped up to that many alerts before the round) it prints requests/s and p50/p99
-latency for: new alerts (unique fingerprints, each opening an incident: the integration
-groups by instance) and repeats of those alerts (the one-UPDATE path). A /healthz
-baseline comes first: the cost of a request that does almost nothing.
+separate load processes (one connection each, one alert per request). For each
+stored-alert level of --preload (the table is topped up to that many alerts before the
+round) it prints requests/s and p50/p99 latency for: new alerts (unique fingerprints, each
+opening an incident: the integration groups by instance) and repeats of those alerts (the
+one-UPDATE path). A /healthz baseline comes first: the cost of a request that does almost
+nothing.
 
 The load comes from wrk when it is installed (`apt-get install wrk`; each phase runs
 --seconds), else from Python load processes (--alerts / --repeats requests): at a
