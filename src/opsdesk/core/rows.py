@@ -39,7 +39,9 @@ def kept_cursor() -> AbstractContextManager[Any]:
     Kept only on PostgreSQL, whose client-side cursor holds nothing on the server between
     statements (an SQLite cursor left on an unfinished SELECT would hold its read lock),
     and not while queries are logged (DEBUG, tests capturing queries), which needs Django's
-    debug cursor: then, as elsewhere, a new cursor per statement."""
+    debug cursor: then, as elsewhere, a new cursor per statement. The next statement on the
+    kept cursor replaces its results: read them inside the block, and run no other
+    statement through ``kept_cursor`` there."""
     return _KeptCursor()
 
 
