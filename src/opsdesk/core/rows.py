@@ -16,7 +16,7 @@ from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.models import Model
@@ -219,18 +219,8 @@ def insert_values(instance: Model, fields: Sequence[Any]) -> list[Any]:
     them (each field's ``get_db_prep_save(pre_save(…))``, skipped where it changes
     nothing), for a hand-written INSERT of another shape (jobs.timers' upsert)."""
     conn = connections[DEFAULT_DB_ALIAS]  # not the proxy: see RowReader.instances
-    # The callers pass one field list they keep (jobs.timers): its names are looked up by
-    # identity rather than collected again on every call. The entry holds the list, so its
-    # id cannot be reused while the entry exists; the memo stays small.
-    entry = _field_names.get(id(fields))
-    if entry is None or entry[0] is not fields:
-        if len(_field_names) >= 64:
-            _field_names.clear()
-        entry = _field_names[id(fields)] = (fields, tuple(f.attname for f in fields))
-    return _prep_values(instance, (type(instance), conn.vendor, entry[1]), fields, conn)
-
-
-_field_names: dict[int, tuple[Sequence[Any], tuple[str, ...]]] = {}
+    key = (type(instance), conn.vendor, tuple(f.attname for f in fields))
+    return _prep_values(instance, key, fields, conn)
 
 
 def _prep_values(instance: Model, key: Any, fields: Sequence[Any], conn: Any) -> list[Any]:
@@ -245,7 +235,8 @@ def _prep_values(instance: Model, key: Any, fields: Sequence[Any], conn: Any) ->
         if as_is is not None and (
             value is None
             or (
-                type(value) is as_is and (as_is is not datetime or value.tzinfo is not None)  # type: ignore[attr-defined]
+                type(value) is as_is
+                and (as_is is not datetime or cast(datetime, value).tzinfo is not None)
             )
             or (as_is is str and isinstance(value, str))  # TextChoices members
         ):
