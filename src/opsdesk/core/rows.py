@@ -62,7 +62,7 @@ class _KeptCursor:
         conn.close_if_health_check_failed()  # what connection.cursor() does first
         kept = conn.__dict__.get(_KEPT)
         # A reconnect (or a close) replaces conn.connection: its old cursor goes with it.
-        if kept is None or kept[0] is not conn.connection or kept[0] is None or kept[2].closed:
+        if kept is None or kept[0] is not conn.connection or kept[2].closed:
             cursor = conn.cursor()
             kept = (conn.connection, cursor, cursor.cursor)
             conn.__dict__[_KEPT] = kept
